@@ -1,0 +1,118 @@
+"""The backend contract: what a backend owns and the kernels it runs.
+
+A backend knows nothing of tapes or gradients. It turns values into native
+arrays, tells their dtype/device, and runs *kernels*: plain functions on native
+arrays, one per op name, collected in :attr:`Backend.kernels`.
+
+Kernel calling convention (the same on every backend, so VJP rules can run on
+kernels directly):
+
+* array arguments are native arrays; elementwise binary kernels (and ``where``'s
+  two value arguments) always receive arrays of the *same* dtype: promotion and
+  Python-scalar conversion happen in polytape's front end;
+* ``axis`` arguments are already normalised: ``None`` or a tuple of non-negative
+  ints for reductions (an empty tuple means "reduce nothing"), a non-negative int
+  for ``expand_dims``/``concat``/``stack``/``argmax``/``cumsum``;
+* dtype arguments are native dtypes (``backend.native_dtype(pt.float32)``);
+* a kernel never mutates its inputs and returns the dtype the op table says
+  (e.g. ``sum`` of int32 is int32).
+
+The full list of op names and their signatures is :data:`polytape.backends.REQUIRED_KERNELS`.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+from polytape.dtypes import DType, all_dtypes, as_dtype
+
+__all__ = ["Backend"]
+
+
+class Backend:
+    """Base class for backends; subclass it and fill in the names below.
+
+    Subclasses set :attr:`name`, :attr:`version`, :attr:`default_device`,
+    :attr:`kernels` (op name -> function on native arrays) and
+    :attr:`native_dtypes` (canonical :class:`~polytape.dtypes.DType` -> native dtype),
+    and implement :meth:`asarray`, :meth:`to_numpy`, :meth:`device_of`.
+    """
+
+    name: str = ""
+    version: str = ""
+    default_device: str = "cpu"
+    kernels: Mapping[str, Callable[..., Any]] = {}
+    native_dtypes: Mapping[DType, Any] = {}
+
+    def __init__(self) -> None:
+        # native dtype -> canonical DType; the front end asks this on every op.
+        self.canonical: dict[Any, DType] = {v: k for k, v in self.native_dtypes.items()}
+        self.float_natives = frozenset(v for k, v in self.native_dtypes.items() if k.is_floating)
+
+    # -- availability and devices -------------------------------------------------
+    def is_available(self) -> tuple[bool, str]:
+        """``(True, "")`` when the backend can run here, else ``(False, reason)``."""
+        return True, ""
+
+    def devices(self) -> list[str]:
+        """Names of the devices this backend can place arrays on, e.g. ``["cpu"]``."""
+        return [self.default_device]
+
+    def normalize_device(self, device: str | None) -> str:
+        """Canonical spelling of ``device`` (``None`` means :attr:`default_device`)."""
+        if device is None:
+            return self.default_device
+        if device not in self.devices():
+            from polytape.errors import BackendUnavailableError
+
+            raise BackendUnavailableError(
+                f"backend {self.name!r} has no device {device!r}; its devices are {self.devices()}"
+            )
+        return device
+
+    # -- arrays ---------------------------------------------------------------------
+    def asarray(self, obj: Any, dtype: DType | None = None, device: str | None = None) -> Any:
+        """A native array holding ``obj`` (NumPy array, scalar or nested list) as ``dtype``."""
+        raise NotImplementedError
+
+    def to_numpy(self, arr: Any) -> np.ndarray:
+        """A NumPy array with the values of ``arr`` (a copy when the array is not on the host)."""
+        raise NotImplementedError
+
+    def from_dlpack(self, obj: Any) -> Any:
+        """A native array sharing memory with ``obj`` (anything with ``__dlpack__``)."""
+        raise NotImplementedError
+
+    def device_of(self, arr: Any) -> str:
+        """The device name ``arr`` lives on."""
+        return self.default_device
+
+    def dtype_of(self, arr: Any) -> DType:
+        """The canonical dtype of a native array."""
+        return self.canonical[arr.dtype]
+
+    def native_dtype(self, dtype: DType | str) -> Any:
+        """The native dtype for a canonical one; :class:`DTypeError` if unsupported here."""
+        dt = as_dtype(dtype)
+        try:
+            return self.native_dtypes[dt]
+        except KeyError:
+            from polytape.errors import DTypeError
+
+            raise DTypeError(f"backend {self.name!r} does not support dtype {dt.name}") from None
+
+    def shape(self, arr: Any) -> tuple[int, ...]:
+        """The shape of ``arr`` as a tuple of ints."""
+        return tuple(arr.shape)
+
+    def synchronize(self) -> None:
+        """Wait until queued kernels have finished (a no-op on synchronous backends)."""
+
+    def supported_dtypes(self) -> tuple[DType, ...]:
+        """Canonical dtypes this backend can hold, in polytape's order."""
+        return tuple(d for d in all_dtypes if d in self.native_dtypes)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {self.name} {self.version}>"

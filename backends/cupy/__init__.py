@@ -1,0 +1,1 @@
+"""The CuPy backend: the shared array-module kernels on ``cupy`` (CUDA GPUs)."""

@@ -1,0 +1,1 @@
+"""The NumPy backend: polytape's reference backend (CPU, every canonical dtype)."""

@@ -1,0 +1,1 @@
+"""The PyTorch bridge backend: torch ops as kernels, torch autograd never engaged."""

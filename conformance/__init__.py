@@ -1,0 +1,1 @@
+"""polytape's conformance suite: a pytest plugin that certifies backends and devices."""

@@ -1,0 +1,76 @@
+"""polytape: TensorFlow's GradientTape on any array backend.
+
+>>> import polytape as pt
+>>> x = pt.Variable(3.0)
+>>> with pt.GradientTape() as tape:
+...     y = x * x
+>>> float(tape.gradient(y, x))
+6.0
+"""
+
+from __future__ import annotations
+
+from . import dtypes
+from .backend_selection import (
+    current_backend,
+    get_backend,
+    list_backends,
+    set_backend,
+    use_backend,
+)
+from .creation import (
+    constant,
+    convert_to_tensor,
+    full,
+    full_like,
+    ones,
+    ones_like,
+    to_backend,
+    zeros,
+    zeros_like,
+)
+from .custom_gradient import custom_gradient
+from .dtypes import (
+    DType,
+    as_dtype,
+    bfloat16,
+    bool_,
+    float16,
+    float32,
+    float64,
+    int8,
+    int16,
+    int32,
+    int64,
+    result_type,
+    uint8,
+)
+from .errors import (
+    BackendMismatchError,
+    BackendNotFoundError,
+    BackendUnavailableError,
+    DTypeError,
+    InvalidArgumentError,
+    PluginError,
+    PolytapeError,
+    ShapeError,
+    TapeError,
+)
+from .ops import *  # noqa: F401,F403  (the op functions are the public API)
+from .ops import __all__ as _ops_all
+from .tape import GradientTape, UnconnectedGradients
+from .tensor import Tensor, Variable
+
+__version__ = "0.1.0"
+bool = bool_  # noqa: A001  (pt.bool, as in the Array API)
+
+__all__ = [
+    "__version__", "dtypes", "DType", "as_dtype", "result_type", "bool", "bool_", "int8",
+    "int16", "int32", "int64", "uint8", "float16", "bfloat16", "float32", "float64",
+    "Tensor", "Variable", "GradientTape", "UnconnectedGradients", "custom_gradient",
+    "constant", "convert_to_tensor", "zeros", "ones", "full", "zeros_like", "ones_like",
+    "full_like", "to_backend", "set_backend", "use_backend", "get_backend", "current_backend",
+    "list_backends", "PolytapeError", "InvalidArgumentError", "ShapeError", "DTypeError",
+    "BackendNotFoundError", "BackendUnavailableError", "BackendMismatchError", "TapeError",
+    "PluginError", *_ops_all,
+]

@@ -1,0 +1,1 @@
+"""Compatibility namespaces shaped like other frameworks (``polytape.compat.tensorflow``)."""

@@ -1,0 +1,186 @@
+"""Making tensors: ``constant`` and the creation functions (``zeros``, ``ones``, ``full``, ...).
+
+Creation is not differentiable: nothing here is recorded on a tape.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+
+from . import backend_selection as sel
+from .dtypes import DType, as_dtype, default_float, infer_literal_dtype
+from .errors import DTypeError, ShapeError
+from .tensor import Tensor, wrap
+
+__all__ = ["constant", "convert_to_tensor", "zeros", "ones", "full", "zeros_like",
+           "ones_like", "full_like", "to_backend"]
+
+
+def _target(backend: Any, device: str | None) -> tuple[Any, str | None]:
+    if backend is None:
+        be, dev = sel._current()
+        return be, (device if device is not None else dev)
+    return sel.resolve(backend, device)
+
+
+def constant(value: Any, dtype: Any = None, backend: Any = None, device: str | None = None) -> Tensor:
+    """A tensor holding ``value`` (a Python number, nested list, NumPy array or tensor).
+
+    Python literals follow TensorFlow: ``constant(3.0)`` is float32,
+    ``constant([1, 2, 3])`` is int32; NumPy arrays keep their dtype.
+
+    >>> import polytape as pt
+    >>> pt.constant([1, 2, 3]).dtype
+    polytape.int32
+    """
+    dt = None if dtype is None else as_dtype(dtype)
+    if isinstance(value, Tensor):
+        t = value
+        if backend is not None or device is not None:
+            t = to_backend(t, backend if backend is not None else t._backend, device)
+        if dt is not None and t.dtype is not dt:
+            from .ops import cast
+
+            t = cast(t, dt)
+        return t
+    be, dev = _target(backend, device)
+    if isinstance(value, (np.ndarray, np.generic)):
+        arr = value
+        if dt is None:
+            dt = _numpy_dtype(arr.dtype)
+    elif isinstance(value, (bool, int, float)):
+        dt = dt or infer_literal_dtype(value)
+        arr = value
+    elif isinstance(value, (list, tuple)):
+        if any(isinstance(v, Tensor) for v in _flat(value)):
+            value = _materialise(value)
+            dt = dt or _numpy_dtype(np.asarray(value).dtype)
+        else:
+            dt = dt or infer_literal_dtype(value)
+        try:
+            arr = np.asarray(value)
+        except ValueError as exc:
+            raise ShapeError(f"constant: cannot make a tensor from a ragged nested list ({exc})") from None
+        if arr.dtype.kind not in "biuf":
+            raise DTypeError(f"constant: cannot make a tensor of {arr.dtype} values from {value!r}")
+    elif hasattr(value, "__dlpack__") or hasattr(value, "__array__"):
+        arr = np.asarray(value)
+        dt = dt or _numpy_dtype(arr.dtype)
+    else:
+        raise DTypeError(f"constant: cannot make a tensor from {type(value).__name__} {value!r}")
+    return wrap(be.asarray(arr, dt, dev), be)
+
+
+def _flat(value: Any):
+    for v in value:
+        if isinstance(v, (list, tuple)):
+            yield from _flat(v)
+        else:
+            yield v
+
+
+def _materialise(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return [_materialise(v) for v in value]
+    return value.numpy() if isinstance(value, Tensor) else value
+
+
+def _numpy_dtype(native: np.dtype) -> DType:
+    try:
+        return as_dtype(native.name)
+    except DTypeError:
+        raise DTypeError(f"NumPy dtype {native} has no polytape equivalent") from None
+
+
+def convert_to_tensor(value: Any, dtype: Any = None, backend: Any = None) -> Tensor:
+    """``value`` itself if it is already a tensor (of ``dtype`` when given), else :func:`constant`."""
+    if isinstance(value, Tensor) and (dtype is None or value.dtype is as_dtype(dtype)):
+        return value
+    return constant(value, dtype=dtype, backend=backend)
+
+
+def _shape(shape: Any, op: str) -> tuple[int, ...]:
+    if isinstance(shape, Tensor):
+        shape = shape.numpy().tolist()
+    if isinstance(shape, (int, np.integer)):
+        shape = (shape,)
+    try:
+        out = tuple(int(s) for s in shape)
+    except TypeError:
+        raise ShapeError(f"{op}: shape must be an int or a sequence of ints, got {shape!r}") from None
+    if any(s < 0 for s in out):
+        raise ShapeError(f"{op}: shape {out} has a negative dimension")
+    return out
+
+
+def zeros(shape: Sequence[int] | int, dtype: Any = default_float, backend: Any = None,
+          device: str | None = None) -> Tensor:
+    """A tensor of zeros (float32 unless ``dtype`` says otherwise)."""
+    be, dev = _target(backend, device)
+    return wrap(be.asarray(be.kernels["zeros"](_shape(shape, "zeros"), be.native_dtype(dtype)),
+                           None, dev), be)
+
+
+def ones(shape: Sequence[int] | int, dtype: Any = default_float, backend: Any = None,
+         device: str | None = None) -> Tensor:
+    """A tensor of ones (float32 unless ``dtype`` says otherwise)."""
+    be, dev = _target(backend, device)
+    return wrap(be.asarray(be.kernels["ones"](_shape(shape, "ones"), be.native_dtype(dtype)),
+                           None, dev), be)
+
+
+def full(shape: Sequence[int] | int, fill_value: Any, dtype: Any = None, backend: Any = None,
+         device: str | None = None) -> Tensor:
+    """A tensor filled with ``fill_value`` (its literal dtype unless ``dtype`` is given)."""
+    dt = as_dtype(dtype) if dtype is not None else infer_literal_dtype(
+        fill_value.item() if isinstance(fill_value, (np.generic, Tensor)) else fill_value)
+    be, dev = _target(backend, device)
+    return wrap(be.asarray(be.kernels["full"](_shape(shape, "full"), fill_value,
+                                              be.native_dtype(dt)), None, dev), be)
+
+
+def _like(x: Any, dtype: Any) -> tuple[Tensor, Any]:
+    x = convert_to_tensor(x)
+    return x, (x.dtype if dtype is None else as_dtype(dtype))
+
+
+def zeros_like(x: Any, dtype: Any = None) -> Tensor:
+    """Zeros with the shape, backend and (unless given) dtype of ``x``."""
+    x, dt = _like(x, dtype)
+    be = x._backend
+    return wrap(be.kernels["zeros"](x.shape, be.native_dtype(dt)), be)
+
+
+def ones_like(x: Any, dtype: Any = None) -> Tensor:
+    """Ones with the shape, backend and (unless given) dtype of ``x``."""
+    x, dt = _like(x, dtype)
+    be = x._backend
+    return wrap(be.kernels["ones"](x.shape, be.native_dtype(dt)), be)
+
+
+def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Tensor:
+    """``fill_value`` everywhere, with the shape, backend and (unless given) dtype of ``x``."""
+    x, dt = _like(x, dtype)
+    be = x._backend
+    return wrap(be.kernels["full"](x.shape, fill_value, be.native_dtype(dt)), be)
+
+
+def to_backend(x: Tensor, backend: Any, device: str | None = None) -> Tensor:
+    """``x`` moved to another backend (and/or device): zero-copy through DLPack where
+    both sides allow it, otherwise a copy through host memory.
+
+    The result is a new tensor that no tape connects to ``x``.
+    """
+    be, dev = sel.resolve(backend, device)
+    if be is x._backend and (dev is None or dev == x.device):
+        return x
+    arr = x._data
+    try:
+        native = be.from_dlpack(arr)
+        if dev is not None and be.device_of(native) != dev:
+            raise BufferError("different device")
+    except Exception:
+        native = be.asarray(x._backend.to_numpy(arr), x.dtype, dev)
+    return wrap(native, be)

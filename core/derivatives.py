@@ -1,0 +1,252 @@
+"""Every op's derivative rules, one declaration per op (the model: HIPS autograd's
+``numpy_vjps.py`` and PyTorch's ``derivatives.yaml``).
+
+Each rule receives ``ns`` (the namespace it computes with -- :mod:`polytape.ops`
+when an outer tape records the backward pass, a backend's kernels otherwise),
+then the cotangent ``g`` (VJP) or tangent ``t`` (JVP), the op's output ``ans``,
+its inputs and its attributes. Python operators work on both kinds of arrays.
+
+To add an op: declare it here, give it a public function in :mod:`polytape.ops`,
+and a kernel of the same name in each backend (or a ``default_kernel`` here).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .optable import defop
+
+SQRT_PI_2 = 2.0 / math.sqrt(math.pi)
+
+
+# -- helpers shared by several rules -------------------------------------------------------
+def unbroadcast(ns: Any, g: Any, shape: Any) -> Any:
+    """Sum ``g`` over the axes NumPy broadcasting added or stretched, back to ``shape``."""
+    gshape, shape = tuple(g.shape), tuple(shape)
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
+                                      if s == 1 and gshape[lead + i] != 1)
+    if axes:
+        g = ns.sum(g, axis=axes, keepdims=False)
+    return g if tuple(g.shape) == shape else ns.reshape(g, shape)
+
+
+def keep_dims(ns: Any, g: Any, shape: Any, axis: Any, keepdims: bool) -> Any:
+    """``g`` reshaped as if the reduction over ``axis`` had kept its dimensions."""
+    if keepdims:
+        return g
+    axes = range(len(shape)) if axis is None else axis
+    return ns.reshape(g, tuple(1 if i in axes else s for i, s in enumerate(shape)))
+
+
+def _count(shape: Any, axis: Any) -> int:
+    return math.prod(shape[i] for i in (range(len(shape)) if axis is None else axis))
+
+
+def _zeros(ns: Any, g: Any) -> Any:
+    return ns.zeros_like(g)
+
+
+def _sum_vjp(ns, g, ans, x, axis=None, keepdims=False):
+    return ns.broadcast_to(keep_dims(ns, g, x.shape, axis, keepdims), tuple(x.shape))
+
+
+def _extremum_vjp(ns, g, ans, x, axis=None, keepdims=False):
+    # Ties share the gradient evenly, as in TensorFlow: d max / d x_i = 1/k for k maxima.
+    hit = ns.equal(x, keep_dims(ns, ans, x.shape, axis, keepdims))
+    w = ns.where(hit, ns.ones_like(x), ns.zeros_like(x))
+    w = w / ns.sum(w, axis=axis, keepdims=True)
+    return w * keep_dims(ns, g, x.shape, axis, keepdims)
+
+
+def _extremum_jvp(ns, t, ans, x, axis=None, keepdims=False):
+    hit = ns.equal(x, keep_dims(ns, ans, x.shape, axis, keepdims))
+    w = ns.where(hit, ns.ones_like(x), ns.zeros_like(x))
+    return ns.sum(w * t, axis=axis, keepdims=keepdims) / ns.sum(w, axis=axis, keepdims=keepdims)
+
+
+def _mT(ns: Any, x: Any) -> Any:
+    n = len(x.shape)
+    return ns.transpose(x, tuple(range(n - 2)) + (n - 1, n - 2))
+
+
+def _matmul_vjp_x(ns, g, ans, x, y):
+    if len(y.shape) == 1:
+        if len(x.shape) == 1:
+            return g * y
+        return unbroadcast(ns, ns.expand_dims(g, len(g.shape)) * y, x.shape)
+    if len(x.shape) == 1:
+        gx = ns.matmul(ns.expand_dims(g, len(g.shape) - 1), _mT(ns, y))
+        return unbroadcast(ns, ns.squeeze(gx, (len(gx.shape) - 2,)), x.shape)
+    return unbroadcast(ns, ns.matmul(g, _mT(ns, y)), x.shape)
+
+
+def _matmul_vjp_y(ns, g, ans, x, y):
+    if len(x.shape) == 1:
+        if len(y.shape) == 1:
+            return g * x
+        gy = ns.expand_dims(x, 1) * ns.expand_dims(g, len(g.shape) - 1)
+        return unbroadcast(ns, gy, y.shape)
+    if len(y.shape) == 1:
+        gy = ns.matmul(_mT(ns, x), ns.expand_dims(g, len(g.shape)))
+        return unbroadcast(ns, ns.squeeze(gy, (len(gy.shape) - 1,)), y.shape)
+    return unbroadcast(ns, ns.matmul(_mT(ns, x), g), y.shape)
+
+
+def _inverse(axes: Any) -> tuple[int, ...]:
+    inv = [0] * len(axes)
+    for i, a in enumerate(axes):
+        inv[a] = i
+    return tuple(inv)
+
+
+def _slab(ns, g, axis, start, stop):
+    return ns.getitem(g, (slice(None),) * axis + (slice(start, stop),))
+
+
+def _concat_vjp(ns, g, ans, *xs, axis, argnum):
+    start = sum(x.shape[axis] for x in xs[:argnum])
+    return _slab(ns, g, axis, start, start + xs[argnum].shape[axis])
+
+
+def _concat_jvp(ns, t, ans, *xs, axis, argnum):
+    parts = [t if i == argnum else ns.zeros_like(x) for i, x in enumerate(xs)]
+    return ns.concat(parts, axis=axis)
+
+
+def _stack_jvp(ns, t, ans, *xs, axis, argnum):
+    return ns.stack([t if i == argnum else ns.zeros_like(x) for i, x in enumerate(xs)], axis=axis)
+
+
+def _power_vjp_y(ns, g, ans, x, y):
+    safe = ns.where(x > 0, x, ns.ones_like(x))  # d(x**y)/dy = x**y log x, taken as 0 where x <= 0
+    return unbroadcast(ns, g * ans * ns.log(safe), y.shape)
+
+
+def _power_jvp_y(ns, t, ans, x, y):
+    return t * ans * ns.log(ns.where(x > 0, x, ns.ones_like(x)))
+
+
+def _where_vjp(pick_first):
+    def rule(ns, g, ans, c, x, y):
+        z = _zeros(ns, g)
+        kept = ns.where(c, g, z) if pick_first else ns.where(c, z, g)
+        return unbroadcast(ns, kept, (x if pick_first else y).shape)
+    return rule
+
+
+# -- elementwise, one input ---------------------------------------------------------------
+defop("identity", vjp=lambda ns, g, ans, x: g, jvp=lambda ns, t, ans, x: t)
+defop("negative", vjp=lambda ns, g, ans, x: -g, jvp=lambda ns, t, ans, x: -t)
+defop("abs", vjp=lambda ns, g, ans, x: g * ns.sign(x), jvp=lambda ns, t, ans, x: t * ns.sign(x))
+defop("exp", vjp=lambda ns, g, ans, x: g * ans, jvp=lambda ns, t, ans, x: t * ans)
+defop("expm1", vjp=lambda ns, g, ans, x: g * (ans + 1), jvp=lambda ns, t, ans, x: t * (ans + 1))
+defop("log", vjp=lambda ns, g, ans, x: g / x, jvp=lambda ns, t, ans, x: t / x)
+defop("log1p", vjp=lambda ns, g, ans, x: g / (x + 1), jvp=lambda ns, t, ans, x: t / (x + 1))
+defop("sqrt", vjp=lambda ns, g, ans, x: g * 0.5 / ans, jvp=lambda ns, t, ans, x: t * 0.5 / ans)
+defop("square", vjp=lambda ns, g, ans, x: g * 2 * x, jvp=lambda ns, t, ans, x: t * 2 * x)
+defop("sin", vjp=lambda ns, g, ans, x: g * ns.cos(x), jvp=lambda ns, t, ans, x: t * ns.cos(x))
+defop("cos", vjp=lambda ns, g, ans, x: -g * ns.sin(x), jvp=lambda ns, t, ans, x: -t * ns.sin(x))
+defop("tan", vjp=lambda ns, g, ans, x: g * (1 + ans * ans),
+      jvp=lambda ns, t, ans, x: t * (1 + ans * ans))
+defop("tanh", vjp=lambda ns, g, ans, x: g * (1 - ans * ans),
+      jvp=lambda ns, t, ans, x: t * (1 - ans * ans))
+defop("sinh", vjp=lambda ns, g, ans, x: g * ns.cosh(x), jvp=lambda ns, t, ans, x: t * ns.cosh(x))
+defop("cosh", vjp=lambda ns, g, ans, x: g * ns.sinh(x), jvp=lambda ns, t, ans, x: t * ns.sinh(x))
+defop("arcsin", vjp=lambda ns, g, ans, x: g / ns.sqrt(1 - x * x),
+      jvp=lambda ns, t, ans, x: t / ns.sqrt(1 - x * x))
+defop("arccos", vjp=lambda ns, g, ans, x: -g / ns.sqrt(1 - x * x),
+      jvp=lambda ns, t, ans, x: -t / ns.sqrt(1 - x * x))
+defop("arctan", vjp=lambda ns, g, ans, x: g / (1 + x * x),
+      jvp=lambda ns, t, ans, x: t / (1 + x * x))
+defop("erf", vjp=lambda ns, g, ans, x: g * SQRT_PI_2 * ns.exp(-x * x),
+      jvp=lambda ns, t, ans, x: t * SQRT_PI_2 * ns.exp(-x * x))
+defop("sigmoid", vjp=lambda ns, g, ans, x: g * ans * (1 - ans),
+      jvp=lambda ns, t, ans, x: t * ans * (1 - ans))
+defop("softplus", vjp=lambda ns, g, ans, x: g * ns.sigmoid(x),
+      jvp=lambda ns, t, ans, x: t * ns.sigmoid(x))
+defop("relu", vjp=lambda ns, g, ans, x: ns.where(x > 0, g, _zeros(ns, g)),
+      jvp=lambda ns, t, ans, x: ns.where(x > 0, t, _zeros(ns, t)))
+for _name in ("sign", "floor", "ceil", "round", "logical_not"):
+    defop(_name, differentiable=False)
+
+# -- elementwise, two inputs (NumPy broadcasting; VJPs sum back to each input's shape) -----
+defop("add", vjp=(lambda ns, g, ans, x, y: unbroadcast(ns, g, x.shape),
+                  lambda ns, g, ans, x, y: unbroadcast(ns, g, y.shape)),
+      jvp=(lambda ns, t, ans, x, y: t, lambda ns, t, ans, x, y: t))
+defop("subtract", vjp=(lambda ns, g, ans, x, y: unbroadcast(ns, g, x.shape),
+                       lambda ns, g, ans, x, y: unbroadcast(ns, -g, y.shape)),
+      jvp=(lambda ns, t, ans, x, y: t, lambda ns, t, ans, x, y: -t))
+defop("multiply", vjp=(lambda ns, g, ans, x, y: unbroadcast(ns, g * y, x.shape),
+                       lambda ns, g, ans, x, y: unbroadcast(ns, g * x, y.shape)),
+      jvp=(lambda ns, t, ans, x, y: t * y, lambda ns, t, ans, x, y: t * x))
+defop("divide", vjp=(lambda ns, g, ans, x, y: unbroadcast(ns, g / y, x.shape),
+                     lambda ns, g, ans, x, y: unbroadcast(ns, -g * ans / y, y.shape)),
+      jvp=(lambda ns, t, ans, x, y: t / y, lambda ns, t, ans, x, y: -t * ans / y))
+defop("power", vjp=(lambda ns, g, ans, x, y: unbroadcast(ns, g * y * x ** (y - 1), x.shape),
+                    _power_vjp_y),
+      jvp=(lambda ns, t, ans, x, y: t * y * x ** (y - 1), _power_jvp_y))
+defop("maximum",  # ties go to the first input, as in TensorFlow
+      vjp=(lambda ns, g, ans, x, y: unbroadcast(ns, ns.where(x >= y, g, _zeros(ns, g)), x.shape),
+           lambda ns, g, ans, x, y: unbroadcast(ns, ns.where(x >= y, _zeros(ns, g), g), y.shape)),
+      jvp=(lambda ns, t, ans, x, y: ns.where(x >= y, t, ns.zeros_like(t)),
+           lambda ns, t, ans, x, y: ns.where(x >= y, ns.zeros_like(t), t)))
+defop("minimum",
+      vjp=(lambda ns, g, ans, x, y: unbroadcast(ns, ns.where(x <= y, g, _zeros(ns, g)), x.shape),
+           lambda ns, g, ans, x, y: unbroadcast(ns, ns.where(x <= y, _zeros(ns, g), g), y.shape)),
+      jvp=(lambda ns, t, ans, x, y: ns.where(x <= y, t, ns.zeros_like(t)),
+           lambda ns, t, ans, x, y: ns.where(x <= y, ns.zeros_like(t), t)))
+defop("arctan2",  # arctan2(y, x): the first input is y
+      vjp=(lambda ns, g, ans, y, x: unbroadcast(ns, g * x / (x * x + y * y), y.shape),
+           lambda ns, g, ans, y, x: unbroadcast(ns, -g * y / (x * x + y * y), x.shape)),
+      jvp=(lambda ns, t, ans, y, x: t * x / (x * x + y * y),
+           lambda ns, t, ans, y, x: -t * y / (x * x + y * y)))
+for _name in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
+              "logical_and", "logical_or", "logical_xor", "floor_divide", "remainder"):
+    defop(_name, differentiable=False)
+defop("where", vjp=(None, _where_vjp(True), _where_vjp(False)),
+      jvp=(None, lambda ns, t, ans, c, x, y: ns.where(c, t, ns.zeros_like(t)),
+           lambda ns, t, ans, c, x, y: ns.where(c, ns.zeros_like(t), t)))
+
+# -- reductions (axis: None or a tuple of non-negative ints) --------------------------------
+defop("sum", vjp=_sum_vjp,
+      jvp=lambda ns, t, ans, x, axis=None, keepdims=False: ns.sum(t, axis=axis, keepdims=keepdims))
+defop("mean", vjp=lambda ns, g, ans, x, axis=None, keepdims=False:
+      _sum_vjp(ns, g, ans, x, axis, keepdims) / _count(x.shape, axis),
+      jvp=lambda ns, t, ans, x, axis=None, keepdims=False: ns.mean(t, axis=axis, keepdims=keepdims))
+defop("max", vjp=_extremum_vjp, jvp=_extremum_jvp)
+defop("min", vjp=_extremum_vjp, jvp=_extremum_jvp)
+
+# -- linear algebra ------------------------------------------------------------------------
+defop("matmul", vjp=(_matmul_vjp_x, _matmul_vjp_y),
+      jvp=(lambda ns, t, ans, x, y: ns.matmul(t, y), lambda ns, t, ans, x, y: ns.matmul(x, t)))
+
+# -- shapes, indexing, dtype ---------------------------------------------------------------
+defop("reshape", vjp=lambda ns, g, ans, x, shape: ns.reshape(g, tuple(x.shape)),
+      jvp=lambda ns, t, ans, x, shape: ns.reshape(t, tuple(ans.shape)))
+defop("transpose", vjp=lambda ns, g, ans, x, axes: ns.transpose(g, _inverse(axes)),
+      jvp=lambda ns, t, ans, x, axes: ns.transpose(t, axes))
+defop("broadcast_to", vjp=lambda ns, g, ans, x, shape: unbroadcast(ns, g, x.shape),
+      jvp=lambda ns, t, ans, x, shape: ns.broadcast_to(t, shape))
+defop("expand_dims", vjp=lambda ns, g, ans, x, axis: ns.reshape(g, tuple(x.shape)),
+      jvp=lambda ns, t, ans, x, axis: ns.expand_dims(t, axis))
+defop("squeeze", vjp=lambda ns, g, ans, x, axis: ns.reshape(g, tuple(x.shape)),
+      jvp=lambda ns, t, ans, x, axis: ns.squeeze(t, axis))
+defop("concat", vjp=_concat_vjp, jvp=_concat_jvp, variadic=True)
+defop("stack", variadic=True,
+      vjp=lambda ns, g, ans, *xs, axis, argnum: ns.getitem(g, (slice(None),) * axis + (argnum,)),
+      jvp=_stack_jvp)
+defop("getitem", vjp=lambda ns, g, ans, x, index: ns.index_add(ns.zeros_like(x), index, g),
+      jvp=lambda ns, t, ans, x, index: ns.getitem(t, index))
+defop("index_add",
+      vjp=(lambda ns, g, ans, base, index, values: g,
+           lambda ns, g, ans, base, index, values:
+           unbroadcast(ns, ns.getitem(g, index), values.shape)),
+      jvp=(lambda ns, t, ans, base, index, values: t,
+           lambda ns, t, ans, base, index, values:
+           ns.index_add(ns.zeros_like(ans), index, t)))
+# Gradients flow back through a cast unchanged; the tape casts them to the input's dtype.
+defop("astype", vjp=lambda ns, g, ans, x, dtype: g, jvp=lambda ns, t, ans, x, dtype: t)

@@ -1,0 +1,192 @@
+"""How one op call runs: operands -> one backend, one dtype -> kernel -> Tensor -> tapes.
+
+This is the hot path of every eager op, so it avoids plugin calls, isinstance
+ladders and per-call closures. Recording costs nothing unless a tape is
+recording somewhere (one integer test).
+"""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+from .dtypes import _TABLE, default_float, weak_result_type
+from .errors import (
+    BackendMismatchError,
+    DTypeError,
+    PolytapeError,
+    ShapeError,
+)
+from .optable import Op
+from .tensor import Tensor, Variable, wrap
+
+__all__ = ["run", "unary_operand", "binary_operands", "operands", "record", "local"]
+
+local = threading.local()          # .tapes: the recording tapes of this thread, innermost last
+_recording = 0                     # recording tapes in all threads: the hot path's only test
+_count_lock = threading.Lock()
+_SCALARS = (float, int, bool)
+
+
+def recording_changed(delta: int) -> None:
+    """Tapes call this when they start (+1) or stop (-1) recording."""
+    global _recording
+    with _count_lock:
+        _recording += delta
+
+
+def thread_tapes() -> list:
+    """The recording tapes of the calling thread (a mutable list, innermost last)."""
+    tapes = getattr(local, "tapes", None)
+    if tapes is None:
+        tapes = local.tapes = []
+    return tapes
+
+
+# -- operands ---------------------------------------------------------------------------
+def _as_tensor(x: Any, be: Any = None) -> Tensor:
+    from .creation import constant
+
+    if isinstance(x, str) or x is None:
+        raise DTypeError(f"expected a tensor or a number, got {type(x).__name__} {x!r}")
+    return constant(x, backend=be)
+
+
+def unary_operand(x: Any) -> Tensor:
+    """``x`` as a Tensor (numbers and arrays go to the current backend)."""
+    if isinstance(x, Tensor):
+        return x
+    return _as_tensor(x)
+
+
+def _mismatch(op: str, x: Tensor, y: Tensor) -> BackendMismatchError:
+    return BackendMismatchError(
+        f"{op}: operands live on different backends ({x.backend!r} and {y.backend!r}); "
+        f"move one first, e.g. pt.to_backend(y, {x.backend!r})")
+
+
+def binary_operands(op: str, x: Any, y: Any) -> tuple[Any, Any, Any, Any, Any]:
+    """``(backend, x_in, y_in, a, b)``: the inputs to record and same-dtype native arrays."""
+    tx = isinstance(x, Tensor)
+    ty = isinstance(y, Tensor)
+    if tx and ty:
+        be = x._backend
+        if y._backend is not be:
+            raise _mismatch(op, x, y)
+        a, b = x._data, y._data
+        if a.dtype != b.dtype:
+            canon = be.canonical
+            dt = _TABLE[canon[a.dtype], canon[b.dtype]]
+            native = be.native_dtypes[dt]
+            cast = be.kernels["astype"]
+            if a.dtype != native:
+                a = cast(a, native)
+            if b.dtype != native:
+                b = cast(b, native)
+        return be, x, y, a, b
+    if tx:
+        be = x._backend
+        a, b = x._data, y
+        if type(y) in _SCALARS:
+            a, b = _with_scalar(be, a, y)
+            return be, x, y, a, b
+        y = _as_tensor(y, be)
+        return binary_operands(op, x, y)
+    if ty:
+        be = y._backend
+        if type(x) in _SCALARS:
+            b, a = _with_scalar(be, y._data, x)
+            return be, x, y, a, b
+        x = _as_tensor(x, be)
+        return binary_operands(op, x, y)
+    return binary_operands(op, _as_tensor(x), y)
+
+
+def _with_scalar(be: Any, arr: Any, scalar: Any) -> tuple[Any, Any]:
+    dt = be.canonical[arr.dtype]
+    rt = weak_result_type(dt, scalar)
+    if rt is not dt:
+        arr = be.kernels["astype"](arr, be.native_dtypes[rt])
+    return arr, be.asarray(scalar, rt)
+
+
+def operands(op: str, xs: Any, promote: bool = True) -> tuple[Any, tuple, tuple]:
+    """``(backend, inputs, arrays)`` for a list of tensors (concat, stack, where...)."""
+    xs = list(xs)
+    if not xs:
+        raise ShapeError(f"{op}: needs at least one tensor")
+    be = next((x._backend for x in xs if isinstance(x, Tensor)), None)
+    ts = [x if isinstance(x, Tensor) else _as_tensor(x, be) for x in xs]
+    be = ts[0]._backend
+    for t in ts[1:]:
+        if t._backend is not be:
+            raise _mismatch(op, ts[0], t)
+    arrays = [t._data for t in ts]
+    if promote and any(a.dtype != arrays[0].dtype for a in arrays):
+        canon = be.canonical
+        dt = canon[arrays[0].dtype]
+        for a in arrays[1:]:
+            dt = _TABLE[dt, canon[a.dtype]]
+        native = be.native_dtypes[dt]
+        arrays = [a if a.dtype == native else be.kernels["astype"](a, native) for a in arrays]
+    return be, tuple(ts), tuple(arrays)
+
+
+def float_array(be: Any, a: Any) -> Any:
+    """``a`` itself if floating, else cast to the default float (for float-only math)."""
+    if a.dtype in be.float_natives:
+        return a
+    return be.kernels["astype"](a, be.native_dtypes[default_float])
+
+
+# -- running ------------------------------------------------------------------------------
+def run(op: Op, be: Any, inputs: tuple, arrays: tuple, attrs: dict | None = None) -> Tensor:
+    """Run ``op``'s kernel on ``arrays``, wrap the result, record it on watching tapes."""
+    kernel = be.kernels[op.name]
+    try:
+        out = kernel(*arrays, **attrs) if attrs else kernel(*arrays)
+    except PolytapeError:
+        raise
+    except Exception as exc:
+        raise kernel_error(op.name, arrays, attrs, exc) from exc
+    t = wrap(out, be)
+    if _recording and op.differentiable:
+        record(op, inputs, arrays, t, attrs)
+    return t
+
+
+def kernel_error(name: str, arrays: tuple, attrs: dict | None, exc: Exception) -> PolytapeError:
+    """Translate a backend's exception into polytape's, naming the op and the shapes."""
+    shapes = ", ".join(str(tuple(a.shape)) if hasattr(a, "shape") else repr(a) for a in arrays)
+    extra = f" with {attrs}" if attrs else ""
+    msg = f"{name}: {exc} (input shapes {shapes}{extra})"
+    if isinstance(exc, TypeError):
+        return DTypeError(msg)
+    return ShapeError(msg)
+
+
+def record(op: Op, inputs: tuple, arrays: tuple, out: Tensor, attrs: dict | None) -> None:
+    """Add the op to every recording tape of this thread that watches one of its inputs."""
+    tapes = getattr(local, "tapes", None)
+    if tapes:
+        rec = None
+        for tape in tapes:
+            tracked = tape._tracked
+            hit = False
+            for x in inputs:
+                if id(x) in tracked:
+                    hit = True
+                elif type(x) is Variable and x.trainable and tape._watch_accessed:
+                    tape._watch_variable(x)
+                    hit = True
+            if hit:
+                if rec is None:
+                    if out._data.dtype not in out._backend.float_natives:
+                        return  # integer and bool results carry no gradient
+                    rec = (op, inputs, arrays, out, attrs)
+                tape._records.append(rec)
+                tracked[id(out)] = out
+    accumulators = getattr(local, "accumulators", None)
+    if accumulators:
+        for acc in accumulators:
+            acc._propagate(op, inputs, arrays, out, attrs)

@@ -1,0 +1,215 @@
+"""Canonical dtypes and the type-promotion rules every backend obeys.
+
+polytape decides result dtypes in the front end, so the same inputs give the
+same dtype on NumPy, CuPy and PyTorch even though their native rules differ.
+
+Rules (the Python Array API standard's table, extended where it is silent):
+
+* within a kind, the wider type wins; ``int8 + uint8 -> int16``;
+  ``bfloat16 + float16 -> float32``;
+* ``bool`` mixed with a number takes the number's dtype (as PyTorch does);
+* an integer mixed with a float takes the float dtype (as JAX and PyTorch do);
+* Python scalars are *weak*: ``float32_tensor * 2.0`` stays float32; a float
+  scalar with an integer tensor gives the default float, ``float32``.
+
+>>> import polytape as pt
+>>> pt.result_type(pt.int8, pt.uint8)
+polytape.int16
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .errors import DTypeError
+
+__all__ = [
+    "DType", "bool_", "int8", "int16", "int32", "int64", "uint8", "float16",
+    "bfloat16", "float32", "float64", "as_dtype", "result_type", "all_dtypes",
+    "default_float", "default_int", "is_floating", "is_integer",
+]
+
+
+class DType:
+    """One canonical dtype: a name, a kind (``b``, ``i``, ``u``, ``f``) and a size in bits."""
+
+    __slots__ = ("name", "kind", "bits", "_rank")
+
+    def __init__(self, name: str, kind: str, bits: int, rank: int) -> None:
+        self.name = name
+        self.kind = kind
+        self.bits = bits
+        self._rank = rank
+
+    @property
+    def is_floating(self) -> bool:
+        """True for float16, bfloat16, float32 and float64."""
+        return self.kind == "f"
+
+    @property
+    def is_integer(self) -> bool:
+        """True for signed and unsigned integers (not bool)."""
+        return self.kind in "iu"
+
+    def __repr__(self) -> str:
+        return f"polytape.{self.name}"
+
+    def __str__(self) -> str:
+        return self.name
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, DType):
+            return other is self
+        try:
+            return as_dtype(other) is self
+        except DTypeError:
+            return False
+
+    def __hash__(self) -> int:
+        return hash(self.name)
+
+    def __reduce__(self) -> tuple:
+        return (as_dtype, (self.name,))
+
+
+bool_ = DType("bool", "b", 8, 0)
+int8 = DType("int8", "i", 8, 1)
+int16 = DType("int16", "i", 16, 2)
+int32 = DType("int32", "i", 32, 3)
+int64 = DType("int64", "i", 64, 4)
+uint8 = DType("uint8", "u", 8, 1)
+float16 = DType("float16", "f", 16, 1)
+bfloat16 = DType("bfloat16", "f", 16, 1)
+float32 = DType("float32", "f", 32, 2)
+float64 = DType("float64", "f", 64, 3)
+
+all_dtypes: tuple[DType, ...] = (
+    bool_, int8, int16, int32, int64, uint8, float16, bfloat16, float32, float64,
+)
+default_float = float32
+default_int = int32
+
+_BY_NAME = {d.name: d for d in all_dtypes}
+_BY_NAME.update({"bool_": bool_, "half": float16, "float": float32, "double": float64})
+_SIGNED = (int8, int16, int32, int64)
+_FLOATS = (float16, float32, float64)
+
+
+def as_dtype(spec: Any) -> DType:
+    """Return the canonical :class:`DType` for a DType, a name, a NumPy/torch dtype or a Python type.
+
+    >>> as_dtype("float32") is float32
+    True
+
+    Raises :class:`DTypeError` for anything polytape does not support.
+    """
+    if isinstance(spec, DType):
+        return spec
+    if spec is float:
+        return float32
+    if spec is int:
+        return int32
+    if spec is bool:
+        return bool_
+    name = getattr(spec, "name", None) if not isinstance(spec, str) else spec
+    if not isinstance(name, str):
+        name = str(spec)
+    name = name.replace("torch.", "")
+    found = _BY_NAME.get(name)
+    if found is None:
+        raise DTypeError(
+            f"unknown dtype {spec!r}; polytape supports: {', '.join(d.name for d in all_dtypes)}"
+        )
+    return found
+
+
+def _promote(a: DType, b: DType) -> DType:
+    if a is b:
+        return a
+    if a.kind == "b":
+        return b
+    if b.kind == "b":
+        return a
+    if a.kind == "f" and b.kind == "f":
+        if a.bits == b.bits:  # float16 with bfloat16: neither holds the other
+            return float32
+        return a if a.bits > b.bits else b
+    if a.kind == "f":
+        return a
+    if b.kind == "f":
+        return b
+    if a.kind == b.kind:  # both signed (uint8 is the only unsigned type)
+        return a if a.bits > b.bits else b
+    signed, unsigned = (a, b) if a.kind == "i" else (b, a)
+    if signed.bits > unsigned.bits:
+        return signed
+    return _SIGNED[min(_SIGNED.index(int8) + (unsigned.bits // 8), 3)]
+
+
+_TABLE = {(a, b): _promote(a, b) for a in all_dtypes for b in all_dtypes}
+
+
+def result_type(*dtypes: DType | str) -> DType:
+    """Promote dtypes pairwise with polytape's table (see the module docstring)."""
+    if not dtypes:
+        raise DTypeError("result_type needs at least one dtype")
+    out = as_dtype(dtypes[0])
+    for d in dtypes[1:]:
+        out = _TABLE[out, as_dtype(d)]
+    return out
+
+
+def weak_result_type(dtype: DType, scalar: Any) -> DType:
+    """The dtype of ``tensor op scalar`` when the scalar is a Python bool, int or float."""
+    if type(scalar) is bool:
+        return dtype
+    if type(scalar) is int or (isinstance(scalar, int) and not isinstance(scalar, bool)):
+        return default_int if dtype.kind == "b" else dtype
+    if isinstance(scalar, float):
+        return dtype if dtype.kind == "f" else default_float
+    raise DTypeError(f"cannot use a {type(scalar).__name__} ({scalar!r}) as a number")
+
+
+def is_floating(dtype: DType) -> bool:
+    """True when ``dtype`` is a floating-point dtype."""
+    return as_dtype(dtype).kind == "f"
+
+
+def is_integer(dtype: DType) -> bool:
+    """True when ``dtype`` is a signed or unsigned integer dtype."""
+    return as_dtype(dtype).kind in "iu"
+
+
+def infer_literal_dtype(value: Any) -> DType:
+    """TensorFlow's rule for literals: floats are float32, ints int32 (int64 if too big), bools bool."""
+    kind = _literal_kind(value)
+    if kind == "b":
+        return bool_
+    if kind == "f":
+        return float32
+    if kind == "i":
+        return int32 if _fits_int32(value) else int64
+    raise DTypeError(f"cannot make a tensor from {type(value).__name__} {value!r}")
+
+
+def _literal_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "b"
+    if isinstance(value, int):
+        return "i"
+    if isinstance(value, float):
+        return "f"
+    if isinstance(value, (list, tuple)):
+        kinds = {_literal_kind(v) for v in value}
+        if not kinds:
+            return "f"
+        for k in ("f", "i", "b"):
+            if k in kinds:
+                return k
+    raise DTypeError(f"cannot make a tensor from {type(value).__name__} {value!r}")
+
+
+def _fits_int32(value: Any) -> bool:
+    if isinstance(value, (list, tuple)):
+        return all(_fits_int32(v) for v in value)
+    return -(2**31) <= int(value) < 2**31

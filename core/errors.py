@@ -1,0 +1,56 @@
+"""polytape's exceptions.
+
+Every error polytape raises derives from :class:`PolytapeError` *and* from the
+builtin exception a Python user would already catch, so ``except ValueError``
+keeps working for shape problems and ``except LookupError`` for unknown names.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "PolytapeError",
+    "InvalidArgumentError",
+    "ShapeError",
+    "DTypeError",
+    "BackendNotFoundError",
+    "BackendUnavailableError",
+    "BackendMismatchError",
+    "TapeError",
+    "PluginError",
+]
+
+
+class PolytapeError(Exception):
+    """Root of every exception polytape raises."""
+
+
+class InvalidArgumentError(PolytapeError, ValueError):
+    """An argument has the right type but a value polytape cannot accept."""
+
+
+class ShapeError(PolytapeError, ValueError):
+    """Shapes that do not fit the op; the message names the op and the shapes."""
+
+
+class DTypeError(PolytapeError, TypeError):
+    """An unknown dtype, or a value whose type cannot become a tensor."""
+
+
+class BackendNotFoundError(PolytapeError, LookupError):
+    """No backend of that name is registered; the message lists those that are."""
+
+
+class BackendUnavailableError(PolytapeError, RuntimeError):
+    """The backend is registered but cannot run here; the message says why."""
+
+
+class BackendMismatchError(PolytapeError, ValueError):
+    """One op was given tensors that live on two different backends."""
+
+
+class TapeError(PolytapeError, RuntimeError):
+    """A GradientTape was used in a way its life cycle does not allow."""
+
+
+class PluginError(PolytapeError, RuntimeError):
+    """A plugin is malformed, clashes with another, or failed to load."""

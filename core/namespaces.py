@@ -1,0 +1,75 @@
+"""The namespace a derivative rule computes with on the fast path: a backend's kernels.
+
+When nothing records the backward pass, rules run straight on native arrays
+through a :class:`KernelNamespace`; when an outer tape records it, they run on
+tensors through :mod:`polytape.ops`. Both offer the same names and signatures.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+__all__ = ["KernelNamespace", "kernel_namespace"]
+
+_SCALARS = (float, int, bool)
+# Kernels whose array operands must share one dtype: Python numbers are converted first.
+_SAME_DTYPE = ("add", "subtract", "multiply", "divide", "power", "maximum", "minimum",
+               "arctan2", "equal", "not_equal", "less", "less_equal", "greater",
+               "greater_equal")
+
+
+class KernelNamespace:
+    """Attribute access to one backend's kernels, plus ``zeros_like``/``ones_like``."""
+
+    def __init__(self, backend: Any) -> None:
+        self.backend = backend
+        kernels = backend.kernels
+        for name, fn in kernels.items():
+            setattr(self, name, fn)
+        for name in _SAME_DTYPE:
+            if name in kernels:
+                setattr(self, name, _weak_scalars(kernels[name], backend))
+        self.where = _where(kernels["where"], backend)
+        self._zeros = kernels["zeros"]
+        self._ones = kernels["ones"]
+
+    def zeros_like(self, x: Any) -> Any:
+        """Zeros of ``x``'s shape and dtype."""
+        return self._zeros(tuple(x.shape), x.dtype)
+
+    def ones_like(self, x: Any) -> Any:
+        """Ones of ``x``'s shape and dtype."""
+        return self._ones(tuple(x.shape), x.dtype)
+
+
+def _weak_scalars(kernel: Callable[..., Any], be: Any) -> Callable[[Any, Any], Any]:
+    def fn(x: Any, y: Any) -> Any:
+        if type(x) in _SCALARS:
+            x = be.asarray(x, be.canonical[y.dtype])
+        elif type(y) in _SCALARS:
+            y = be.asarray(y, be.canonical[x.dtype])
+        return kernel(x, y)
+    return fn
+
+
+def _where(kernel: Callable[..., Any], be: Any) -> Callable[[Any, Any, Any], Any]:
+    def fn(c: Any, x: Any, y: Any) -> Any:
+        if type(x) in _SCALARS:
+            x = be.asarray(x, be.canonical[y.dtype])
+        if type(y) in _SCALARS:
+            y = be.asarray(y, be.canonical[x.dtype])
+        return kernel(c, x, y)
+    return fn
+
+
+_cache: dict[int, tuple[Any, KernelNamespace]] = {}
+
+
+def kernel_namespace(backend: Any) -> KernelNamespace:
+    """The (cached) :class:`KernelNamespace` of ``backend``."""
+    hit = _cache.get(id(backend))
+    if hit is None or hit[0] is not backend or hit[1]._kernels_id != id(backend.kernels):
+        ns = KernelNamespace(backend)
+        ns._kernels_id = id(backend.kernels)
+        hit = _cache[id(backend)] = (backend, ns)
+    return hit[1]

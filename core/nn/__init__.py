@@ -1,0 +1,1 @@
+"""Keras-style layers, models and losses on polytape tensors."""

@@ -1,0 +1,425 @@
+"""``GradientTape``: TensorFlow's reverse-mode tape, on any backend.
+
+A tape records an op when it is recording and watches at least one of the op's
+inputs (watching is per tape and by identity). ``gradient`` walks the records
+backwards, running each op's VJP rule from :mod:`polytape.derivatives`: on raw
+backend kernels when nothing records the backward pass, on polytape ops when an
+outer (or this persistent) tape does, which is how higher-order derivatives work.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from typing import Any, Iterator
+
+import numpy as np
+
+from . import dispatch, nest
+from .errors import InvalidArgumentError, ShapeError, TapeError
+from .namespaces import kernel_namespace
+from .tensor import Tensor, Variable, wrap
+
+__all__ = ["GradientTape", "UnconnectedGradients"]
+
+
+class UnconnectedGradients:
+    """What ``gradient`` returns for a source the target does not depend on."""
+
+    NONE = "none"
+    ZERO = "zero"
+
+
+def _unconnected(value: Any) -> str:
+    v = getattr(value, "value", value)
+    if v not in ("none", "zero"):
+        raise InvalidArgumentError(
+            f"unconnected_gradients must be 'none' or 'zero', got {value!r}")
+    return v
+
+
+class GradientTape:
+    """Record ops to differentiate them, as TensorFlow's ``tf.GradientTape`` does.
+
+    >>> import polytape as pt
+    >>> x = pt.Variable(2.0)
+    >>> with pt.GradientTape() as tape:
+    ...     y = x**2 + 5*x + 3
+    >>> float(tape.gradient(y, x))
+    9.0
+
+    ``persistent=True`` allows several ``gradient``/``jacobian`` calls;
+    ``watch_accessed_variables=False`` watches only what :meth:`watch` is given.
+    """
+
+    def __init__(self, persistent: bool = False, watch_accessed_variables: bool = True) -> None:
+        self._persistent = bool(persistent)
+        self._watch_accessed = bool(watch_accessed_variables)
+        self._records: list[tuple] | None = []
+        self._tracked: dict[int, Any] = {}       # id -> tensor: watched or computed from watched
+        self._variables: dict[int, Variable] = {}
+        self._recording = False
+        self._entered = False
+        self._used = False
+        self._warned_inside = False
+
+    # -- context ----------------------------------------------------------------------------
+    def __enter__(self) -> GradientTape:
+        if self._recording:
+            raise InvalidArgumentError(
+                "this GradientTape is already recording; a tape cannot be entered twice at once")
+        self._entered = True
+        self._push()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        if self._recording:
+            self._pop()
+
+    def _push(self) -> None:
+        dispatch.thread_tapes().append(self)
+        self._recording = True
+        dispatch.recording_changed(+1)
+
+    def _pop(self) -> None:
+        tapes = dispatch.thread_tapes()
+        for i in range(len(tapes) - 1, -1, -1):
+            if tapes[i] is self:
+                del tapes[i]
+                break
+        self._recording = False
+        dispatch.recording_changed(-1)
+
+    @contextlib.contextmanager
+    def stop_recording(self) -> Iterator[None]:
+        """Within the block this tape records nothing (other tapes are unaffected)."""
+        if not self._recording:
+            raise TapeError("stop_recording: this tape is not recording "
+                            "(use it inside `with pt.GradientTape() as tape:`)")
+        self._pop()
+        try:
+            yield
+        finally:
+            self._push()
+
+    def reset(self) -> None:
+        """Forget everything recorded and watched, as if the tape were new (recording goes on)."""
+        self._records = []
+        self._tracked = {}
+        self._variables = {}
+        self._used = False
+
+    # -- watching ---------------------------------------------------------------------------
+    def watch(self, tensor: Any) -> None:
+        """Watch a tensor or variable (or a nested list/tuple/dict of them) by identity."""
+        if not self._entered:
+            raise TapeError(
+                "watch() on a GradientTape that was never entered: it records nothing. "
+                "Use `with pt.GradientTape() as tape:` and call tape.watch(x) inside the block")
+        leaves = nest.flatten(tensor)
+        for t in leaves:
+            if not isinstance(t, Tensor):
+                raise InvalidArgumentError(
+                    f"watch() takes tensors or variables, got {type(t).__name__} {t!r}; "
+                    "convert it first with pt.constant")
+        for t in leaves:
+            if not t.dtype.is_floating:
+                warnings.warn(f"watching a {t.dtype} tensor: its gradient will always be None "
+                              "(only floating-point tensors are differentiable)", stacklevel=2)
+            if isinstance(t, Variable):
+                self._watch_variable(t)
+            else:
+                self._tracked[id(t)] = t
+
+    def _watch_variable(self, v: Variable) -> None:
+        self._tracked[id(v)] = v
+        self._variables[id(v)] = v
+
+    def watched_variables(self) -> tuple[Variable, ...]:
+        """The variables this tape watches, in the order it first saw them."""
+        return tuple(self._variables.values())
+
+    # -- differentiation ------------------------------------------------------------------------
+    def _start_backward(self) -> None:
+        if self._records is None:
+            raise TapeError(
+                "A non-persistent GradientTape can only be used to compute one set of gradients "
+                "(or jacobians); create it with pt.GradientTape(persistent=True) to call "
+                "gradient() more than once")
+        if self._recording:
+            if not self._persistent:
+                self._pop()  # TensorFlow's rule: a non-persistent tape stops recording here
+            elif not self._warned_inside:
+                self._warned_inside = True
+                warnings.warn("gradient() inside the context of a persistent tape records the "
+                              "backward pass on the tape too (for higher-order derivatives); "
+                              "call it after the `with` block when you do not need that",
+                              stacklevel=3)
+
+    def _finish_backward(self) -> None:
+        if not self._persistent:
+            self._records = None  # release everything recorded
+            self._tracked = {}
+            self._used = True
+
+    def gradient(self, target: Any, sources: Any, output_gradients: Any = None,
+                 unconnected_gradients: str = UnconnectedGradients.NONE) -> Any:
+        """d(sum of ``target``)/d``sources``, in the structure of ``sources``.
+
+        ``output_gradients`` (same structure as ``target``) weighs each target:
+        the result is then a vector-Jacobian product. Sources the target does not
+        depend on, that were not watched, or that are not floating point give
+        ``None`` (zeros with ``unconnected_gradients="zero"``).
+        """
+        mode = _unconnected(unconnected_gradients)
+        self._start_backward()
+        try:
+            targets = nest.flatten(target)
+            seeds = None
+            if output_gradients is not None:
+                seeds = nest.flatten(output_gradients)
+                if len(seeds) != len(targets):
+                    raise InvalidArgumentError(
+                        f"output_gradients has {len(seeds)} tensors for {len(targets)} targets")
+            flat = nest.flatten(sources)
+            self._check_tensors(targets, "target")
+            self._check_tensors(flat, "source")
+            grads = self._compute(targets, seeds, flat)
+            grads = [_fill(g, s, mode) for g, s in zip(grads, flat)]
+        finally:
+            self._finish_backward()
+        return nest.pack_as(sources, grads)
+
+    @staticmethod
+    def _check_tensors(values: list[Any], what: str) -> None:
+        for v in values:
+            if not isinstance(v, Tensor):
+                raise InvalidArgumentError(
+                    f"gradient: every {what} must be a tensor or variable, got "
+                    f"{type(v).__name__} {v!r}")
+
+    def _compute(self, targets: list[Tensor], seeds: list[Any] | None,
+                 sources: list[Tensor]) -> list[Any]:
+        tracked = self._tracked
+        source_ids = {id(s) for s in sources
+                      if id(s) in tracked and s._data.dtype in s._backend.float_natives}
+        if not source_ids:
+            return [None] * len(sources)
+        records = self._records
+        reach = set(source_ids)
+        needed = []
+        for rec in records[:len(records)]:
+            for x in rec[1]:
+                if id(x) in reach:
+                    reach.add(id(rec[3]))
+                    needed.append(rec)
+                    break
+        use_tensors = bool(dispatch.thread_tapes())
+        grads: dict[int, Any] = {}
+        be = None
+        for i, t in enumerate(targets):
+            if id(t) not in reach or t._data.dtype not in t._backend.float_natives:
+                continue
+            be = t._backend
+            seed = _seed(t, None if seeds is None else seeds[i])
+            _accumulate(grads, id(t), seed if use_tensors else seed._data)
+        if be is None:
+            return [None] * len(sources)
+        from . import ops
+
+        ns = ops if use_tensors else kernel_namespace(be)
+        for op, inputs, arrays, out, attrs in reversed(needed):
+            oid = id(out)
+            g = grads.get(oid) if oid in source_ids else grads.pop(oid, None)
+            if g is None:
+                continue
+            if use_tensors:
+                args = tuple(_as_recorded(x, a) for x, a in zip(inputs, arrays))
+                ans = out
+            else:
+                args, ans = arrays, out._data
+            kw = attrs or {}
+            vjps = op.vjps
+            for i, x in enumerate(inputs):
+                if id(x) not in reach or x._data.dtype not in x._backend.float_natives:
+                    continue
+                if op.variadic:
+                    gi = vjps[0](ns, g, ans, *args, argnum=i, **kw)
+                else:
+                    rule = vjps[i] if i < len(vjps) else None
+                    if rule is None:
+                        continue
+                    gi = rule(ns, g, ans, *args, **kw)
+                if gi is None:
+                    continue
+                _accumulate(grads, id(x), _same_dtype(gi, x, use_tensors))
+        out = []
+        for s in sources:
+            g = grads.get(id(s)) if id(s) in source_ids else None
+            if g is not None and not use_tensors:
+                g = wrap(g, s._backend)
+            out.append(g)
+        return out
+
+    def jacobian(self, target: Any, sources: Any,
+                 unconnected_gradients: str = UnconnectedGradients.NONE,
+                 parallel_iterations: int | None = None,
+                 experimental_use_pfor: bool = True) -> Any:
+        """The Jacobian of ``target`` with respect to each source: shape ``target.shape + source.shape``.
+
+        >>> import polytape as pt
+        >>> x = pt.constant([1.0, 2.0])
+        >>> with pt.GradientTape() as tape:
+        ...     tape.watch(x)
+        ...     y = x * x
+        >>> tape.jacobian(y, x).numpy().tolist()
+        [[2.0, 0.0], [0.0, 4.0]]
+        """
+        mode = _unconnected(unconnected_gradients)
+        self._start_backward()
+        try:
+            if not isinstance(target, Tensor):
+                raise InvalidArgumentError("jacobian: target must be a single tensor")
+            flat = nest.flatten(sources)
+            self._check_tensors(flat, "source")
+            n = target.size
+            rows: list[list[Any]] = [[] for _ in flat]
+            for k in range(n):
+                onehot = np.zeros(n, dtype=np.float64)
+                onehot[k] = 1.0
+                seed = _seed_array(target, onehot.reshape(target.shape))
+                for j, g in enumerate(self._compute([target], [seed], flat)):
+                    rows[j].append(g)
+            result = [_assemble(r, target.shape, s, mode) for r, s in zip(rows, flat)]
+        finally:
+            self._finish_backward()
+        return nest.pack_as(sources, result)
+
+    def batch_jacobian(self, target: Tensor, source: Tensor,
+                       unconnected_gradients: str = UnconnectedGradients.NONE,
+                       parallel_iterations: int | None = None,
+                       experimental_use_pfor: bool = True) -> Any:
+        """Per-example Jacobians: ``target[i]`` w.r.t. ``source[i]``, shape ``(b,) + t.shape[1:] + s.shape[1:]``.
+
+        Assumes, as TensorFlow does, that example ``i`` of the target depends only
+        on example ``i`` of the source.
+        """
+        mode = _unconnected(unconnected_gradients)
+        self._start_backward()
+        try:
+            for name, t in (("target", target), ("source", source)):
+                if not isinstance(t, Tensor):
+                    raise InvalidArgumentError(f"batch_jacobian: {name} must be a tensor")
+                if t.ndim < 1:
+                    raise ShapeError(f"batch_jacobian: {name} must have a batch dimension, "
+                                     f"got shape {t.shape}")
+            if target.shape[0] != source.shape[0]:
+                raise ShapeError(f"batch_jacobian: target batch size {target.shape[0]} differs "
+                                 f"from source batch size {source.shape[0]}")
+            b = target.shape[0]
+            inner = int(np.prod(target.shape[1:], dtype=np.int64))
+            rows = []
+            for k in range(inner):
+                onehot = np.zeros((b, inner), dtype=np.float64)
+                onehot[:, k] = 1.0
+                seed = _seed_array(target, onehot.reshape(target.shape))
+                rows.append(self._compute([target], [seed], [source])[0])
+            result = _assemble_batch(rows, target.shape, source, mode)
+        finally:
+            self._finish_backward()
+        return result
+
+
+# -- helpers -------------------------------------------------------------------------------------
+def _accumulate(grads: dict[int, Any], key: int, g: Any) -> None:
+    prev = grads.get(key)
+    grads[key] = g if prev is None else prev + g
+
+
+def _as_recorded(x: Any, arr: Any) -> Any:
+    # A variable assigned since the op ran contributes the value the op saw.
+    if type(x) is Variable and x._data is not arr:
+        return wrap(arr, x._backend)
+    return x
+
+
+def _same_dtype(g: Any, x: Tensor, use_tensors: bool) -> Any:
+    if use_tensors:
+        if g._data.dtype != x._data.dtype:
+            from .ops import cast
+
+            return cast(g, x.dtype)
+        return g
+    native = x._data.dtype
+    if getattr(g, "dtype", None) != native:
+        return x._backend.kernels["astype"](x._backend.asarray(g), native)
+    return g
+
+
+def _seed(target: Tensor, given: Any) -> Tensor:
+    if given is None:
+        from .creation import ones_like
+
+        return ones_like(target)
+    from .creation import constant
+
+    seed = constant(given, dtype=target.dtype, backend=target._backend) \
+        if not isinstance(given, Tensor) else given
+    if seed.shape != target.shape:
+        raise ShapeError(f"gradient: output_gradients has shape {seed.shape}, "
+                         f"its target has shape {target.shape}")
+    if seed._backend is not target._backend:
+        from .dispatch import _mismatch
+
+        raise _mismatch("gradient", target, seed)
+    if seed.dtype is not target.dtype:
+        from .ops import cast
+
+        seed = cast(seed, target.dtype)
+    return seed
+
+
+def _seed_array(target: Tensor, values: np.ndarray) -> Tensor:
+    from .creation import constant
+
+    return constant(values, dtype=target.dtype, backend=target._backend)
+
+
+def _fill(g: Any, source: Tensor, mode: str) -> Any:
+    if g is None and mode == "zero":
+        from .creation import zeros_like
+
+        return zeros_like(source)
+    return g
+
+
+def _assemble(rows: list[Any], tshape: tuple[int, ...], source: Tensor, mode: str) -> Any:
+    from . import ops
+
+    if all(r is None for r in rows):
+        if mode == "zero":
+            from .creation import zeros
+
+            return zeros(tshape + source.shape, source.dtype, backend=source._backend)
+        return None
+    from .creation import zeros_like
+
+    rows = [zeros_like(source) if r is None else r for r in rows]
+    if not rows:
+        from .creation import zeros
+
+        return zeros(tshape + source.shape, source.dtype, backend=source._backend)
+    return ops.reshape(ops.stack(rows), tshape + source.shape)
+
+
+def _assemble_batch(rows: list[Any], tshape: tuple[int, ...], source: Tensor, mode: str) -> Any:
+    from . import ops
+    from .creation import zeros, zeros_like
+
+    shape = tshape + source.shape[1:]
+    if all(r is None for r in rows):
+        return zeros(shape, source.dtype, backend=source._backend) if mode == "zero" else None
+    if not rows:
+        return zeros(shape, source.dtype, backend=source._backend)
+    rows = [zeros_like(source) if r is None else r for r in rows]
+    return ops.reshape(ops.stack(rows, axis=1), shape)

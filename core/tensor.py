@@ -1,0 +1,240 @@
+"""``Tensor`` (an immutable wrapper of one backend array) and ``Variable`` (a mutable one).
+
+Arithmetic, comparison, ``@``, ``**`` and indexing operators are the functions of
+:mod:`polytape.ops` (installed on the class by that module), so ``x * y`` and
+``pt.multiply(x, y)`` are the same op and are recorded the same way.
+"""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any, Iterator
+
+import numpy as np
+
+from .dtypes import DType
+from .errors import ShapeError
+
+__all__ = ["Tensor", "Variable"]
+
+
+class Tensor:
+    """An immutable n-dimensional array living on one backend.
+
+    Make one with :func:`polytape.constant`; the backend keeps the array, polytape
+    keeps track of how it was computed when a :class:`~polytape.GradientTape` watches.
+
+    >>> import polytape as pt
+    >>> x = pt.constant([1.0, 2.0])
+    >>> (x * 2).numpy()
+    array([2., 4.], dtype=float32)
+    """
+
+    __slots__ = ("_data", "_backend", "__weakref__")
+    # NumPy must hand `ndarray * tensor` to Tensor.__rmul__ instead of looping over the tensor.
+    __array_ufunc__ = None
+
+    def __init__(self, value: Any, dtype: Any = None, backend: Any = None) -> None:
+        from .creation import constant
+
+        t = constant(value, dtype=dtype, backend=backend)
+        self._data = t._data
+        self._backend = t._backend
+
+    # -- what it is -------------------------------------------------------------
+    @property
+    def shape(self) -> tuple[int, ...]:
+        """The shape, a tuple of ints."""
+        return tuple(self._data.shape)
+
+    @property
+    def dtype(self) -> DType:
+        """The canonical dtype (``polytape.float32``, ...)."""
+        return self._backend.canonical[self._data.dtype]
+
+    @property
+    def ndim(self) -> int:
+        """The number of dimensions."""
+        return len(self._data.shape)
+
+    @property
+    def size(self) -> int:
+        """The number of elements."""
+        n = 1
+        for s in self._data.shape:
+            n *= s
+        return n
+
+    @property
+    def backend(self) -> str:
+        """The name of the backend the array lives on (``"numpy"``, ``"torch"``, ...)."""
+        return self._backend.name
+
+    @property
+    def device(self) -> str:
+        """The device the array lives on (``"cpu"``, ``"cuda:0"``, ...)."""
+        return self._backend.device_of(self._data)
+
+    @property
+    def data(self) -> Any:
+        """The backend's native array (do not mutate it)."""
+        return self._data
+
+    def numpy(self) -> Any:
+        """A NumPy copy of the values; a 0-d tensor gives a NumPy scalar, as in TensorFlow."""
+        arr = np.array(self._backend.to_numpy(self._data), copy=True)
+        return arr[()] if arr.ndim == 0 else arr
+
+    def __array__(self, dtype: Any = None, copy: Any = None) -> np.ndarray:
+        arr = np.asarray(self._backend.to_numpy(self._data))
+        return arr if dtype is None else arr.astype(dtype)
+
+    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
+        return self._data.__dlpack__(*args, **kwargs)
+
+    def __dlpack_device__(self) -> Any:
+        return self._data.__dlpack_device__()
+
+    # -- Python protocols -----------------------------------------------------------
+    def _scalar(self, what: str) -> Any:
+        if self.size != 1:
+            raise ShapeError(f"{what}() needs a tensor with one element, got shape {self.shape}")
+        return self._backend.to_numpy(self._data).reshape(()).item()
+
+    def __float__(self) -> float:
+        return float(self._scalar("float"))
+
+    def __int__(self) -> int:
+        return int(self._scalar("int"))
+
+    def __bool__(self) -> bool:
+        return bool(self._scalar("bool"))
+
+    def __index__(self) -> int:
+        if self.dtype.kind not in "iu" or self.ndim != 0:
+            raise TypeError(f"only 0-d integer tensors can be used as an index, got "
+                            f"shape {self.shape} dtype {self.dtype}")
+        return int(self._scalar("index"))
+
+    def __len__(self) -> int:
+        if not self._data.shape:
+            raise TypeError("len() of a 0-d tensor")
+        return int(self._data.shape[0])
+
+    def __iter__(self) -> Iterator[Tensor]:
+        if not self._data.shape:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(int(self._data.shape[0])))
+
+    def __hash__(self) -> int:
+        # By identity, as PyTorch does: `==` is elementwise, so value hashing is impossible.
+        return id(self)
+
+    def __format__(self, spec: str) -> str:
+        if spec and self.size == 1:
+            return format(self._scalar("format"), spec)
+        return format(str(self), spec)
+
+    def _numpy_text(self) -> str:
+        arr = np.asarray(self._backend.to_numpy(self._data))
+        return str(arr[()]) if arr.ndim == 0 else np.array2string(arr, separator=", ")
+
+    def __repr__(self) -> str:
+        return (f"<polytape.Tensor shape={self.shape} dtype={self.dtype} "
+                f"backend={self.backend} numpy={self._numpy_text()}>")
+
+    def __str__(self) -> str:
+        return f"polytape.Tensor({self._numpy_text()}, shape={self.shape}, dtype={self.dtype})"
+
+
+_names = itertools.count()
+
+
+class Variable(Tensor):
+    """A mutable tensor: model weights, optimizer state, anything ``assign`` updates.
+
+    Trainable variables are watched automatically by a
+    :class:`~polytape.GradientTape` created with ``watch_accessed_variables=True``
+    (the default) when an op reads them.
+
+    >>> import polytape as pt
+    >>> v = pt.Variable(2.0)
+    >>> v.assign_add(1.0).numpy()
+    3.0
+    """
+
+    __slots__ = ("trainable", "name")
+
+    def __init__(self, initial_value: Any, trainable: bool = True, name: str | None = None,
+                 dtype: Any = None, backend: Any = None) -> None:
+        from .creation import constant
+
+        if callable(initial_value) and not isinstance(initial_value, Tensor):
+            initial_value = initial_value()
+        t = constant(initial_value, dtype=dtype, backend=backend)
+        self._data = t._data
+        self._backend = t._backend
+        self.trainable = bool(trainable)
+        self.name = name if name is not None else f"Variable:{next(_names)}"
+
+    def _converted(self, value: Any, op: str) -> Any:
+        from .creation import constant
+
+        if isinstance(value, Tensor):
+            if value.dtype is not self.dtype:
+                from .errors import DTypeError
+
+                raise DTypeError(f"{op}: variable {self.name!r} is {self.dtype}, value is "
+                                 f"{value.dtype}; cast it first with pt.cast")
+            if value._backend is not self._backend:
+                from .errors import BackendMismatchError
+
+                raise BackendMismatchError(
+                    f"{op}: variable {self.name!r} lives on backend {self.backend!r}, value on "
+                    f"{value.backend!r}; move it with pt.to_backend(value, {self.backend!r})")
+            arr = value._data
+        else:
+            arr = constant(value, dtype=self.dtype, backend=self._backend)._data
+        if tuple(arr.shape) != tuple(self._data.shape):
+            raise ShapeError(f"{op}: variable {self.name!r} has shape {self.shape}, "
+                             f"value has shape {tuple(arr.shape)}")
+        return arr
+
+    def assign(self, value: Any) -> Variable:
+        """Replace the value (same shape and dtype) and return the variable."""
+        self._data = self._converted(value, "assign")
+        return self
+
+    def assign_add(self, delta: Any) -> Variable:
+        """Add ``delta`` to the value and return the variable."""
+        self._data = self._backend.kernels["add"](self._data, self._converted(delta, "assign_add"))
+        return self
+
+    def assign_sub(self, delta: Any) -> Variable:
+        """Subtract ``delta`` from the value and return the variable."""
+        self._data = self._backend.kernels["subtract"](
+            self._data, self._converted(delta, "assign_sub"))
+        return self
+
+    def read_value(self) -> Tensor:
+        """The current value as an immutable tensor (recorded as a read by watching tapes)."""
+        from .ops import identity
+
+        return identity(self)
+
+    value = read_value
+
+    def __repr__(self) -> str:
+        return (f"<polytape.Variable {self.name!r} shape={self.shape} dtype={self.dtype} "
+                f"backend={self.backend} numpy={self._numpy_text()}>")
+
+
+def wrap(data: Any, backend: Any) -> Tensor:
+    """A Tensor around a native array (no copy, no checks): the hot path's constructor."""
+    t = _new(Tensor)
+    t._data = data
+    t._backend = backend
+    return t
+
+
+_new = object.__new__
