@@ -22,7 +22,8 @@ The full list of op names and their signatures is :data:`polytape.backends.REQUI
 
 from __future__ import annotations
 
-from typing import Any, Callable, Mapping
+from collections.abc import Callable, Mapping
+from typing import Any
 
 import numpy as np
 

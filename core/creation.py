@@ -5,7 +5,8 @@ Creation is not differentiable: nothing here is recorded on a tape.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 

@@ -7,7 +7,8 @@ tensors through :mod:`polytape.ops`. Both offer the same names and signatures.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["KernelNamespace", "kernel_namespace"]
 

@@ -18,7 +18,8 @@ on native arrays, so rules may use them.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from collections.abc import Callable, Sequence
+from typing import Any
 
 __all__ = ["Op", "OPS", "defop", "required_kernels", "CREATION_KERNELS"]
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import contextlib
 import warnings
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
@@ -299,7 +300,9 @@ class GradientTape:
                        unconnected_gradients: str = UnconnectedGradients.NONE,
                        parallel_iterations: int | None = None,
                        experimental_use_pfor: bool = True) -> Any:
-        """Per-example Jacobians: ``target[i]`` w.r.t. ``source[i]``, shape ``(b,) + t.shape[1:] + s.shape[1:]``.
+        """Per-example Jacobians of ``target[i]`` w.r.t. ``source[i]``.
+
+        The result has shape ``(b,) + target.shape[1:] + source.shape[1:]``.
 
         Assumes, as TensorFlow does, that example ``i`` of the target depends only
         on example ``i`` of the source.

@@ -8,7 +8,8 @@ Arithmetic, comparison, ``@``, ``**`` and indexing operators are the functions o
 from __future__ import annotations
 
 import itertools
-from typing import Any, Iterator
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 
