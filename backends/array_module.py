@@ -8,7 +8,8 @@ scatter-add, device placement).
 from __future__ import annotations
 
 import math
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 __all__ = ["make_kernels"]
 
@@ -60,7 +61,8 @@ def make_kernels(xp: Any, scatter_add: Callable[[Any, Any, Any], None] | None = 
             return xp.asarray(out, dtype=xp.int64)
         return kernel
 
-    def index_add(base, index, values):
+    def index_add(base, values, index):
+        # Arrays first, the index (an attribute) last: the kernel calling convention.
         out = base.copy()
         if _is_basic(index):
             out[index] += values
@@ -69,9 +71,22 @@ def make_kernels(xp: Any, scatter_add: Callable[[Any, Any, Any], None] | None = 
         return out
 
     def erf_kernel(x):
-        if erf is not None:
-            return erf(x)
-        return xp.asarray(_np_vectorized_erf(xp)(x), dtype=x.dtype)
+        # SciPy's erf computes half-precision inputs in float64; the op keeps the input's dtype.
+        out = erf(x) if erf is not None else _np_vectorized_erf(xp)(x)
+        return xp.asarray(out, dtype=x.dtype)
+
+    def matmul(x, y):
+        out = xp.matmul(x, y)
+        return out if out.dtype == x.dtype else out.astype(x.dtype)  # NumPy widens bfloat16
+
+    def einsum(*xs, subscripts):
+        # Subscripts arrive canonical (explicit output, no ellipsis); NumPy's einsum has no
+        # bfloat16 loop, so 16-bit floats are contracted in float32 and rounded back.
+        dt = xs[0].dtype
+        if dt.kind not in "biuf":
+            return xp.einsum(subscripts, *(x.astype(xp.float32) for x in xs)).astype(dt)
+        # BLAS-backed contraction paths pay off for big or many operands, not for tiny ones.
+        return xp.einsum(subscripts, *xs, optimize=len(xs) > 2 or sum(x.size for x in xs) > 4096)
 
     def astype(x, dtype):
         return xp.asarray(x).astype(dtype, copy=False)
@@ -92,8 +107,13 @@ def make_kernels(xp: Any, scatter_add: Callable[[Any, Any, Any], None] | None = 
             bounds.append(total)
         return tuple(xp.split(x, bounds, axis=axis))
 
-    def norm_clip(x, lo, hi):
-        return xp.clip(x, lo, hi)
+    def clip(x, lo=None, hi=None):
+        # Bounds are Python numbers already in x's range; as arrays of x's dtype they cannot
+        # widen the result (NumPy would give float32 for a bfloat16 x and a float bound).
+        lo = None if lo is None else xp.asarray(lo, dtype=x.dtype)
+        hi = None if hi is None else xp.asarray(hi, dtype=x.dtype)
+        out = xp.clip(x, lo, hi)
+        return out if out.dtype == x.dtype else out.astype(x.dtype)  # 0-d bfloat16 widens
 
     k: dict[str, Callable[..., Any]] = {
         # elementwise unary
@@ -104,7 +124,7 @@ def make_kernels(xp: Any, scatter_add: Callable[[Any, Any, Any], None] | None = 
         "arctan": xp.arctan, "erf": erf_kernel, "sigmoid": sigmoid, "relu": relu,
         "softplus": softplus, "floor": xp.floor, "ceil": xp.ceil, "round": xp.round,
         "logical_not": xp.logical_not, "identity": lambda x: x,
-        "clip": norm_clip,
+        "clip": clip,
         # elementwise binary (same-dtype operands)
         "add": xp.add, "subtract": xp.subtract, "multiply": xp.multiply, "divide": divide,
         "power": power, "maximum": xp.maximum, "minimum": xp.minimum, "arctan2": xp.arctan2,
@@ -120,7 +140,7 @@ def make_kernels(xp: Any, scatter_add: Callable[[Any, Any, Any], None] | None = 
         "argmax": arg_reduction(xp.argmax), "argmin": arg_reduction(xp.argmin),
         "cumsum": cumsum,
         # linear algebra
-        "matmul": xp.matmul,
+        "matmul": matmul, "einsum": einsum,
         # shapes and indexing
         "reshape": lambda x, shape: xp.reshape(x, shape),
         "transpose": lambda x, axes: xp.transpose(x, axes),

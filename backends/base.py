@@ -75,7 +75,13 @@ class Backend:
 
     # -- arrays ---------------------------------------------------------------------
     def asarray(self, obj: Any, dtype: DType | None = None, device: str | None = None) -> Any:
-        """A native array holding ``obj`` (NumPy array, scalar or nested list) as ``dtype``."""
+        """A native array holding ``obj`` (NumPy array, scalar or nested list) as ``dtype``.
+
+        A Python number converted with no ``device`` must give an array that works as an
+        operand next to arrays on *any* of this backend's devices (a 0-d host array, as
+        PyTorch takes anywhere): the front end converts each Python number operand once per
+        (number, dtype, backend) and reuses the result.
+        """
         raise NotImplementedError
 
     def to_numpy(self, arr: Any) -> np.ndarray:
@@ -103,6 +109,19 @@ class Backend:
             from polytape.errors import DTypeError
 
             raise DTypeError(f"backend {self.name!r} does not support dtype {dt.name}") from None
+
+    # -- optional capabilities (the front end works without them, faster with them) --------
+    def constant_like(self, value: float, like: Any) -> Any | None:
+        """A *read-only* array of ``like``'s shape and dtype holding ``value`` everywhere,
+        made without allocating one (e.g. a broadcast view of one shared element), or
+        ``None`` when this backend has no such cheap constant (the default).
+
+        The backward pass asks for it where its rules want zeros or ones to read (a ReLU's
+        ``where(x > 0, g, 0)``); on ``None`` it allocates them with the ``zeros``/``ones``
+        kernels. Only return a view if every kernel accepts it as an input (kernels never
+        write to their inputs) and it lives where ``like`` lives (same device).
+        """
+        return None
 
     def shape(self, arr: Any) -> tuple[int, ...]:
         """The shape of ``arr`` as a tuple of ints."""

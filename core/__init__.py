@@ -56,12 +56,18 @@ from .errors import (
     ShapeError,
     TapeError,
 )
+from .forward import ForwardAccumulator
+from .functional import hessian, hessian_vector_product
 from .ops import *  # noqa: F401,F403  (the op functions are the public API)
 from .ops import __all__ as _ops_all
 from .tape import GradientTape, UnconnectedGradients
 from .tensor import Tensor, Variable
 
 __version__ = "0.1.0"
+
+# Sub-packages built on everything above: pt.nn, pt.optimizers, pt.random.
+from . import nn, optimizers, random  # noqa: E402,F401
+
 bool = bool_  # noqa: A001  (pt.bool, as in the Array API)
 
 __all__ = [
@@ -73,4 +79,5 @@ __all__ = [
     "list_backends", "PolytapeError", "InvalidArgumentError", "ShapeError", "DTypeError",
     "BackendNotFoundError", "BackendUnavailableError", "BackendMismatchError", "TapeError",
     "PluginError", *_ops_all,
+    "ForwardAccumulator", "hessian", "hessian_vector_product",
 ]

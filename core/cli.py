@@ -16,16 +16,58 @@ commands:
 
 
 def backends_table() -> str:
-    """The text of ``polytape backends``: one row per registered backend."""
-    import polytape as pt
+    """The text of ``polytape backends``: one row per registered backend, then plugin problems.
 
-    rows = [("backend", "plugin", "version", "available", "devices / reason")]
-    for s in pt.list_backends():
+    Columns: backend name, the plugin that registered it and the distribution it came
+    from, the backend's version (of its array library), whether it is available, and
+    its devices -- or, when unavailable, why. Plugins that failed to load and plugins
+    blocked by ``POLYTAPE_DISABLE_PLUGINS`` are listed below the table.
+    """
+    import warnings
+
+    import polytape as pt
+    from polytape.plugins import get_plugin_system
+
+    with warnings.catch_warnings():
+        # The failures are listed below the table; the same text as warnings is noise here.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        statuses = pt.list_backends()
+        system = get_plugin_system()
+    rows = [("backend", "plugin", "from", "version", "available", "devices / reason")]
+    for s in statuses:
         detail = ", ".join(s.devices) if s.available else s.reason
-        rows.append((s.name, s.plugin, s.version or "-", "yes" if s.available else "no", detail))
-    widths = [max(len(r[i]) for r in rows) for i in range(4)]
-    lines = ["  ".join(c.ljust(w) for c, w in zip(r[:4], widths)) + "  " + r[4] for r in rows]
+        rows.append((s.name, s.plugin, s.source or "-", s.version or "-",
+                     "yes" if s.available else "no", detail))
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]) - 1)]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) + "  " + r[-1] for r in rows]
+    if len(rows) == 1:
+        lines.append("(no backend is registered: is polytape installed, or are all plugins disabled?)")
+    if system.failures:
+        lines += ["", "plugins that failed to load (skipped):"]
+        lines += [f"  {name}: {reason}" for name, reason in sorted(system.failures.items())]
+    if system.disabled:
+        lines += ["", "plugins disabled by POLYTAPE_DISABLE_PLUGINS: " + ", ".join(sorted(system.disabled))]
     return "\n".join(lines)
+
+
+def _backends(args: Sequence[str]) -> int:
+    if args and args[0] in ("-h", "--help"):
+        print("usage: polytape backends\n\nList every registered backend: the plugin (and "
+              "distribution) that registered it,\nits version, whether it is available here "
+              "(and why not), and its devices.\nEnvironment: POLYTAPE_DISABLE_PLUGINS, "
+              "POLYTAPE_STRICT_PLUGINS, POLYTAPE_TRACE_PLUGINS.")
+        return 0
+    if args:
+        print(f"polytape backends: unexpected arguments {' '.join(args)}", file=sys.stderr)
+        return 2
+    from polytape.errors import PluginError
+
+    try:
+        print(backends_table())
+    except PluginError as exc:  # POLYTAPE_STRICT_PLUGINS=1 and a plugin is broken
+        print(f"polytape backends: {exc}", file=sys.stderr)
+        return 1
+    return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -36,8 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0 if args else 2
     command, rest = args[0], args[1:]
     if command == "backends":
-        print(backends_table())
-        return 0
+        return _backends(rest)
     if command == "conformance":
         from polytape.conformance.cli import main as conformance_main
 

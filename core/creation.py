@@ -120,16 +120,16 @@ def zeros(shape: Sequence[int] | int, dtype: Any = default_float, backend: Any =
           device: str | None = None) -> Tensor:
     """A tensor of zeros (float32 unless ``dtype`` says otherwise)."""
     be, dev = _target(backend, device)
-    return wrap(be.asarray(be.kernels["zeros"](_shape(shape, "zeros"), be.native_dtype(dtype)),
-                           None, dev), be)
+    kernel, shape, native = be.kernels["zeros"], _shape(shape, "zeros"), be.native_dtype(dtype)
+    return wrap(_made_on(be, dev, lambda: kernel(shape, native)), be)
 
 
 def ones(shape: Sequence[int] | int, dtype: Any = default_float, backend: Any = None,
          device: str | None = None) -> Tensor:
     """A tensor of ones (float32 unless ``dtype`` says otherwise)."""
     be, dev = _target(backend, device)
-    return wrap(be.asarray(be.kernels["ones"](_shape(shape, "ones"), be.native_dtype(dtype)),
-                           None, dev), be)
+    kernel, shape, native = be.kernels["ones"], _shape(shape, "ones"), be.native_dtype(dtype)
+    return wrap(_made_on(be, dev, lambda: kernel(shape, native)), be)
 
 
 def full(shape: Sequence[int] | int, fill_value: Any, dtype: Any = None, backend: Any = None,
@@ -138,8 +138,35 @@ def full(shape: Sequence[int] | int, fill_value: Any, dtype: Any = None, backend
     dt = as_dtype(dtype) if dtype is not None else infer_literal_dtype(
         fill_value.item() if isinstance(fill_value, (np.generic, Tensor)) else fill_value)
     be, dev = _target(backend, device)
-    return wrap(be.asarray(be.kernels["full"](_shape(shape, "full"), fill_value,
-                                              be.native_dtype(dt)), None, dev), be)
+    kernel, shape, native = be.kernels["full"], _shape(shape, "full"), be.native_dtype(dt)
+    return wrap(_made_on(be, dev, lambda: kernel(shape, fill_value, native)), be)
+
+
+# -- device placement (creation kernels take no device; multi-device backends read the selection)
+def _made_on(be: Any, device: str | None, make: Any) -> Any:
+    """The array ``make()`` creates, on ``device`` of backend ``be`` (``None``: where it lands).
+
+    ``make`` runs with ``(be, device)`` selected, so a backend whose creation kernels
+    allocate on the selected device (PyTorch, CuPy) makes the array there directly;
+    ``asarray`` then moves it for backends whose kernels ignore the selection.
+    """
+    if device is None:
+        return make()
+    token = sel._context.set((be, device))
+    try:
+        arr = make()
+    finally:
+        sel._context.reset(token)
+    return be.asarray(arr, None, device)
+
+
+def _made_like(x: Tensor, make: Any) -> Any:
+    """The array ``make()`` creates, on the device of ``x``."""
+    be = x._backend
+    dev = be.device_of(x._data)
+    chosen, chosen_dev = sel._current()
+    lands = (chosen_dev or be.default_device) if chosen is be else be.default_device
+    return make() if lands == dev else _made_on(be, dev, make)
 
 
 def _like(x: Any, dtype: Any) -> tuple[Tensor, Any]:
@@ -150,38 +177,65 @@ def _like(x: Any, dtype: Any) -> tuple[Tensor, Any]:
 def zeros_like(x: Any, dtype: Any = None) -> Tensor:
     """Zeros with the shape, backend and (unless given) dtype of ``x``."""
     x, dt = _like(x, dtype)
-    be = x._backend
-    return wrap(be.kernels["zeros"](x.shape, be.native_dtype(dt)), be)
+    be, kernel, native = x._backend, x._backend.kernels["zeros"], x._backend.native_dtype(dt)
+    return wrap(_made_like(x, lambda: kernel(x.shape, native)), be)
 
 
 def ones_like(x: Any, dtype: Any = None) -> Tensor:
     """Ones with the shape, backend and (unless given) dtype of ``x``."""
     x, dt = _like(x, dtype)
-    be = x._backend
-    return wrap(be.kernels["ones"](x.shape, be.native_dtype(dt)), be)
+    be, kernel, native = x._backend, x._backend.kernels["ones"], x._backend.native_dtype(dt)
+    return wrap(_made_like(x, lambda: kernel(x.shape, native)), be)
 
 
 def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Tensor:
     """``fill_value`` everywhere, with the shape, backend and (unless given) dtype of ``x``."""
     x, dt = _like(x, dtype)
-    be = x._backend
-    return wrap(be.kernels["full"](x.shape, fill_value, be.native_dtype(dt)), be)
+    be, kernel, native = x._backend, x._backend.kernels["full"], x._backend.native_dtype(dt)
+    return wrap(_made_like(x, lambda: kernel(x.shape, fill_value, native)), be)
 
 
-def to_backend(x: Tensor, backend: Any, device: str | None = None) -> Tensor:
-    """``x`` moved to another backend (and/or device): zero-copy through DLPack where
-    both sides allow it, otherwise a copy through host memory.
+def to_backend(x: Any, backend: Any, device: str | None = None) -> Tensor:
+    """``x`` on another backend (and/or device): zero-copy through DLPack where both
+    sides allow it (NumPy <-> PyTorch on the CPU share memory), a copy otherwise.
 
-    The result is a new tensor that no tape connects to ``x``.
+    ``backend`` is a name (``"torch"``, ``"torch:cuda"``) or a backend object. With
+    no device named, the array goes to the device the current selection names for
+    that backend (``pt.set_backend("torch", device="cuda")``), else wherever it can
+    go without a copy. The result is a new tensor that no tape connects to ``x``
+    (take gradients on each backend separately). Non-tensors are made with
+    :func:`constant` on the target.
+
+    >>> import polytape as pt
+    >>> t = pt.to_backend(pt.constant([1.0, 2.0], backend="numpy"), "torch")
+    >>> t.backend, t.numpy().tolist()
+    ('torch', [1.0, 2.0])
     """
+    if not isinstance(x, Tensor):
+        return constant(x, backend=backend, device=device)
     be, dev = sel.resolve(backend, device)
-    if be is x._backend and (dev is None or dev == x.device):
-        return x
-    arr = x._data
+    if dev is None:
+        chosen, chosen_dev = sel._current()
+        dev = chosen_dev if chosen is be else None
+    src, arr = x._backend, x._data
+    if be is src:
+        if dev is None or dev == x.device:
+            return x
+        return wrap(be.asarray(arr, None, dev), be)  # same backend, another device: it moves it
+    native = _shared(be, arr, x.dtype)
+    if native is None:  # no zero-copy route (a dtype DLPack lacks, another device): via the host
+        return wrap(be.asarray(src.to_numpy(arr), x.dtype, dev), be)
+    if dev is not None and be.device_of(native) != dev:
+        native = be.asarray(native, None, dev)
+    return wrap(native, be)
+
+
+def _shared(be: Any, arr: Any, dtype: DType) -> Any:
+    """``arr`` imported into backend ``be`` through DLPack, or ``None`` if the two sides cannot."""
+    if isinstance(arr, np.generic):  # full reductions on NumPy give scalars, which lack __dlpack__
+        arr = np.asarray(arr)
     try:
         native = be.from_dlpack(arr)
-        if dev is not None and be.device_of(native) != dev:
-            raise BufferError("different device")
-    except Exception:
-        native = be.asarray(x._backend.to_numpy(arr), x.dtype, dev)
-    return wrap(native, be)
+    except Exception:  # BufferError, TypeError, RuntimeError...: each library says "no" its own way
+        return None
+    return native if be.canonical.get(getattr(native, "dtype", None)) is dtype else None

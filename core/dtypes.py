@@ -164,7 +164,14 @@ def weak_result_type(dtype: DType, scalar: Any) -> DType:
     if type(scalar) is bool:
         return dtype
     if type(scalar) is int or (isinstance(scalar, int) and not isinstance(scalar, bool)):
-        return default_int if dtype.kind == "b" else dtype
+        out = default_int if dtype.kind == "b" else dtype
+        if out.kind in "iu":
+            lo, hi = (0, 255) if out.kind == "u" else (-(2 ** (out.bits - 1)), 2 ** (out.bits - 1) - 1)
+            if not lo <= scalar <= hi:
+                # NumPy raises here and PyTorch wraps around; polytape says so on every backend.
+                raise DTypeError(f"the Python int {scalar} does not fit the tensor's dtype {out.name}; "
+                                 "cast the tensor to a wider dtype first")
+        return out
     if isinstance(scalar, float):
         return dtype if dtype.kind == "f" else default_float
     raise DTypeError(f"cannot use a {type(scalar).__name__} ({scalar!r}) as a number")

@@ -10,6 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from polytape.backends.base import Backend
+
 __all__ = ["KernelNamespace", "kernel_namespace"]
 
 _SCALARS = (float, int, bool)
@@ -33,13 +35,25 @@ class KernelNamespace:
         self.where = _where(kernels["where"], backend)
         self._zeros = kernels["zeros"]
         self._ones = kernels["ones"]
+        # Rules read the zeros and ones they ask for, never write them: a backend that can
+        # hand out a read-only constant view (Backend.constant_like) saves an allocation.
+        has_views = type(backend).constant_like is not Backend.constant_like
+        self._constant_like = backend.constant_like if has_views else None
 
     def zeros_like(self, x: Any) -> Any:
-        """Zeros of ``x``'s shape and dtype."""
+        """Zeros of ``x``'s shape and dtype (possibly a read-only view: rules only read them)."""
+        if self._constant_like is not None:
+            view = self._constant_like(0, x)
+            if view is not None:
+                return view
         return self._zeros(tuple(x.shape), x.dtype)
 
     def ones_like(self, x: Any) -> Any:
-        """Ones of ``x``'s shape and dtype."""
+        """Ones of ``x``'s shape and dtype (possibly a read-only view: rules only read them)."""
+        if self._constant_like is not None:
+            view = self._constant_like(1, x)
+            if view is not None:
+                return view
         return self._ones(tuple(x.shape), x.dtype)
 
 
@@ -66,8 +80,23 @@ def _where(kernel: Callable[..., Any], be: Any) -> Callable[[Any, Any, Any], Any
 _cache: dict[int, tuple[Any, KernelNamespace]] = {}
 
 
+# (backend, its kernels, namespace) of the last lookup: one tuple, replaced whole, so a thread
+# never sees a half-updated entry.
+_last: tuple[Any, Any, Any] = (None, None, None)
+
+
 def kernel_namespace(backend: Any) -> KernelNamespace:
     """The (cached) :class:`KernelNamespace` of ``backend``."""
+    global _last
+    last = _last
+    if last[0] is backend and last[1] is backend.kernels:
+        return last[2]
+    ns = _kernel_namespace(backend)
+    _last = (backend, backend.kernels, ns)
+    return ns
+
+
+def _kernel_namespace(backend: Any) -> KernelNamespace:
     hit = _cache.get(id(backend))
     if hit is None or hit[0] is not backend or hit[1]._kernels_id != id(backend.kernels):
         ns = KernelNamespace(backend)

@@ -78,16 +78,22 @@ class GradientTape:
             self._pop()
 
     def _push(self) -> None:
-        dispatch.thread_tapes().append(self)
+        tapes = getattr(dispatch.local, "tapes", None)
+        if tapes is None:
+            tapes = dispatch.local.tapes = []
+        tapes.append(self)
         self._recording = True
         dispatch.recording_changed(+1)
 
     def _pop(self) -> None:
-        tapes = dispatch.thread_tapes()
-        for i in range(len(tapes) - 1, -1, -1):
-            if tapes[i] is self:
-                del tapes[i]
-                break
+        tapes = getattr(dispatch.local, "tapes", None) or []
+        if tapes and tapes[-1] is self:
+            tapes.pop()  # the usual case: the innermost tape stops
+        else:
+            for i in range(len(tapes) - 1, -1, -1):
+                if tapes[i] is self:
+                    del tapes[i]
+                    break
         self._recording = False
         dispatch.recording_changed(-1)
 
@@ -172,24 +178,28 @@ class GradientTape:
         depend on, that were not watched, or that are not floating point give
         ``None`` (zeros with ``unconnected_gradients="zero"``).
         """
-        mode = _unconnected(unconnected_gradients)
+        mode = "none" if unconnected_gradients == "none" else _unconnected(unconnected_gradients)
         self._start_backward()
         try:
-            targets = nest.flatten(target)
+            # One tensor is the common case: no flattening, checking or packing for it.
+            targets = [target] if isinstance(target, Tensor) else nest.flatten(target)
             seeds = None
             if output_gradients is not None:
                 seeds = nest.flatten(output_gradients)
                 if len(seeds) != len(targets):
                     raise InvalidArgumentError(
                         f"output_gradients has {len(seeds)} tensors for {len(targets)} targets")
-            flat = nest.flatten(sources)
+            single = isinstance(sources, Tensor)
+            flat = [sources] if single else nest.flatten(sources)
             self._check_tensors(targets, "target")
-            self._check_tensors(flat, "source")
-            grads = self._compute(targets, seeds, flat)
-            grads = [_fill(g, s, mode) for g, s in zip(grads, flat)]
+            if not single:
+                self._check_tensors(flat, "source")
+            grads = self._compute(targets, seeds, flat, consume=not self._persistent)
+            if mode == "zero":
+                grads = [_fill(g, s, mode) for g, s in zip(grads, flat)]
         finally:
             self._finish_backward()
-        return nest.pack_as(sources, grads)
+        return grads[0] if single else nest.pack_as(sources, grads)
 
     @staticmethod
     def _check_tensors(values: list[Any], what: str) -> None:
@@ -200,7 +210,13 @@ class GradientTape:
                     f"{type(v).__name__} {v!r}")
 
     def _compute(self, targets: list[Tensor], seeds: list[Any] | None,
-                 sources: list[Tensor]) -> list[Any]:
+                 sources: list[Tensor], consume: bool = False) -> list[Any]:
+        """The backward pass: one gradient (or None) per source.
+
+        ``consume``: this is the tape's last backward pass (non-persistent), so each
+        record is dropped once used and the forward's intermediates can be freed
+        while the pass goes on.
+        """
         tracked = self._tracked
         source_ids = {id(s) for s in sources
                       if id(s) in tracked and s._data.dtype in s._backend.float_natives}
@@ -209,27 +225,46 @@ class GradientTape:
         records = self._records
         reach = set(source_ids)
         needed = []
-        for rec in records[:len(records)]:
+        for rec in records:
             for x in rec[1]:
                 if id(x) in reach:
                     reach.add(id(rec[3]))
                     needed.append(rec)
                     break
-        use_tensors = bool(dispatch.thread_tapes())
+        # Run the rules as recorded polytape ops when anything could watch the backward pass:
+        # a recording tape, or a ForwardAccumulator (forward-over-backward). The global count
+        # (tapes and accumulators of every thread) answers the common case without a lookup.
+        use_tensors = bool(dispatch._recording) and (
+            bool(getattr(dispatch.local, "tapes", None))
+            or bool(getattr(dispatch.local, "accumulators", None)))
         grads: dict[int, Any] = {}
         be = None
         for i, t in enumerate(targets):
             if id(t) not in reach or t._data.dtype not in t._backend.float_natives:
                 continue
             be = t._backend
-            seed = _seed(t, None if seeds is None else seeds[i])
-            _accumulate(grads, id(t), seed if use_tensors else seed._data)
+            if seeds is None:
+                seed = _ones(be, t._data)
+                if use_tensors:
+                    seed = wrap(seed, be)
+            else:
+                seed = _seed(t, seeds[i])
+                if not use_tensors:
+                    seed = seed._data
+            _accumulate(grads, id(t), seed)
         if be is None:
             return [None] * len(sources)
-        from . import ops
-
-        ns = ops if use_tensors else kernel_namespace(be)
-        for op, inputs, arrays, out, attrs in reversed(needed):
+        if consume:
+            # `needed` holds what is left to do: release the rest now (this tape records no
+            # more, and its records and tracked outputs would keep every intermediate alive).
+            self._records = []
+            self._tracked = {}
+            records = tracked = None
+        ns = _ops_module() if use_tensors else kernel_namespace(be)
+        if use_tensors:
+            from .ops import cast
+        while needed:
+            op, inputs, arrays, out, attrs = needed.pop()
             oid = id(out)
             g = grads.get(oid) if oid in source_ids else grads.pop(oid, None)
             if g is None:
@@ -239,28 +274,41 @@ class GradientTape:
                 ans = out
             else:
                 args, ans = arrays, out._data
-            kw = attrs or {}
             vjps = op.vjps
+            variadic = op.variadic
             for i, x in enumerate(inputs):
-                if id(x) not in reach or x._data.dtype not in x._backend.float_natives:
+                xid = id(x)
+                # Everything in `reach` is floating point: sources are filtered above and
+                # `record` never records an op with a non-float output.
+                if xid not in reach:
                     continue
-                if op.variadic:
-                    gi = vjps[0](ns, g, ans, *args, argnum=i, **kw)
+                if variadic:
+                    gi = vjps[0](ns, g, ans, *args, argnum=i, **(attrs or {}))
                 else:
                     rule = vjps[i] if i < len(vjps) else None
                     if rule is None:
                         continue
-                    gi = rule(ns, g, ans, *args, **kw)
+                    gi = rule(ns, g, ans, *args, **attrs) if attrs else rule(ns, g, ans, *args)
                 if gi is None:
                     continue
-                _accumulate(grads, id(x), _same_dtype(gi, x, use_tensors))
-        out = []
+                native = x._data.dtype
+                if use_tensors:
+                    if gi._data.dtype != native:
+                        gi = cast(gi, x.dtype)
+                else:
+                    gd = getattr(gi, "dtype", None)
+                    if gd is not native and gd != native:
+                        gi = x._backend.kernels["astype"](x._backend.asarray(gi), native)
+                prev = grads.get(xid)
+                grads[xid] = gi if prev is None else prev + gi
+            del op, inputs, arrays, out, attrs, args, ans, g
+        result = []
         for s in sources:
             g = grads.get(id(s)) if id(s) in source_ids else None
             if g is not None and not use_tensors:
                 g = wrap(g, s._backend)
-            out.append(g)
-        return out
+            result.append(g)
+        return result
 
     def jacobian(self, target: Any, sources: Any,
                  unconnected_gradients: str = UnconnectedGradients.NONE,
@@ -344,6 +392,39 @@ def _as_recorded(x: Any, arr: Any) -> Any:
     if type(x) is Variable and x._data is not arr:
         return wrap(arr, x._backend)
     return x
+
+
+_ONES: dict[tuple, Any] = {}
+
+
+def _ones(be: Any, like: Any) -> Any:
+    """A native array of ones shaped like ``like``: the default seed of a backward pass."""
+    if not like.shape:
+        # Scalar losses are the common case; copying a kept 0-d array is ~6x cheaper than
+        # making one (NumPy), and the copy keeps the kept array out of users' hands.
+        key = (be, like.dtype)
+        template = _ONES.get(key)
+        if template is None:
+            template = _ONES[key] = be.kernels["ones"]((), like.dtype)
+        if isinstance(template, np.generic):
+            return template  # immutable: share it
+        copy = getattr(template, "copy", None)
+        if copy is not None:
+            return copy()
+    return be.kernels["ones"](tuple(like.shape), like.dtype)
+
+
+_ops = None
+
+
+def _ops_module() -> Any:
+    """:mod:`polytape.ops`, the namespace of recorded rules (imported on first use: it imports us)."""
+    global _ops
+    if _ops is None:
+        from . import ops
+
+        _ops = ops
+    return _ops
 
 
 def _same_dtype(g: Any, x: Tensor, use_tensors: bool) -> Any:

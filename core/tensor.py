@@ -91,10 +91,10 @@ class Tensor:
         return arr if dtype is None else arr.astype(dtype)
 
     def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
-        return self._data.__dlpack__(*args, **kwargs)
+        return _exportable(self._data).__dlpack__(*args, **kwargs)
 
     def __dlpack_device__(self) -> Any:
-        return self._data.__dlpack_device__()
+        return _exportable(self._data).__dlpack_device__()
 
     # -- Python protocols -----------------------------------------------------------
     def _scalar(self, what: str) -> Any:
@@ -228,6 +228,11 @@ class Variable(Tensor):
     def __repr__(self) -> str:
         return (f"<polytape.Variable {self.name!r} shape={self.shape} dtype={self.dtype} "
                 f"backend={self.backend} numpy={self._numpy_text()}>")
+
+
+def _exportable(data: Any) -> Any:
+    # NumPy scalars (the NumPy backend's 0-d values) have no DLPack export; a 0-d view has.
+    return np.asarray(data) if isinstance(data, np.generic) else data
 
 
 def wrap(data: Any, backend: Any) -> Tensor:

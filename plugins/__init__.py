@@ -9,7 +9,12 @@ Write a plugin::
         registry.add(BackendInfo(name="mychip", factory=make_backend))
 
 and publish it under the entry-point group ``polytape``, or call
-:func:`register` at run time (notebooks, tests).
+:func:`register` at run time (notebooks, tests). Each entry point loads in
+isolation: a broken plugin costs one warning naming it and the reason, and the
+rest keeps working. ``POLYTAPE_STRICT_PLUGINS=1`` turns those warnings into
+:class:`~polytape.PluginError`, ``POLYTAPE_DISABLE_PLUGINS=a,b`` skips plugins and
+``POLYTAPE_TRACE_PLUGINS=1`` traces every hook call. ``docs/writing-a-backend.md``
+walks through writing and certifying a backend plugin.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ hookimpl = pluggy.HookimplMarker("polytape")
 
 __all__ = [
     "hookimpl", "BackendInfo", "BackendStatus", "BackendRegistry", "OpRegistry",
-    "CaseRegistry", "register", "unregister", "get_plugin_system",
+    "CaseRegistry", "register", "unregister", "get_plugin_system", "apply_op",
 ]
 
 
@@ -44,9 +49,27 @@ def register(plugin: Any, name: str | None = None) -> str:
 
 
 def unregister(name: str) -> None:
-    """Remove a run-time plugin and the backends it registered."""
-    system = get_plugin_system()
-    plugin = system.pm.get_plugin(name)
-    if plugin is not None:
-        system.pm.unregister(plugin)
-    system.backends.remove_plugin(name)
+    """Remove a plugin and everything it added: backends, ops, kernels, conformance cases."""
+    get_plugin_system().unregister(name)
+
+
+def apply_op(name: str, *inputs: Any, **attrs: Any) -> Any:
+    """Run op ``name`` (e.g. one a plugin declared with ``registry.add_op``) on ``inputs``.
+
+    Inputs become tensors on one backend with one promoted dtype, as for any
+    polytape op; ``attrs`` go to the kernel and the derivative rules as keywords.
+    The call is recorded on watching tapes, so it differentiates like a built-in op::
+
+        def swish(x):
+            return apply_op("swish", x)
+    """
+    from polytape.dispatch import operands, run
+    from polytape.errors import InvalidArgumentError
+    from polytape.optable import OPS
+
+    get_plugin_system()  # plugin ops exist once plugins are loaded
+    op = OPS.get(name)
+    if op is None:
+        raise InvalidArgumentError(f"no op named {name!r}; is the plugin that adds it installed?")
+    be, tensors, arrays = operands(name, inputs)
+    return run(op, be, tensors, arrays, attrs or None)

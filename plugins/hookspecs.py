@@ -24,7 +24,10 @@ def polytape_register_backends(registry):
         def polytape_register_backends(registry):
             registry.add(BackendInfo(name="mychip", factory=make_mychip_backend))
 
-    Names are lowercase identifiers and unique across plugins.
+    Names are lowercase identifiers and unique across plugins. The factory returns a
+    :class:`polytape.backends.Backend` whose ``kernels`` cover
+    :func:`polytape.optable.required_kernels`, or the backend is rejected with the
+    list of missing op names. The walk-through is ``docs/writing-a-backend.md``.
     """
 
 
@@ -33,8 +36,11 @@ def polytape_register_ops(registry):
     """Add ops, or kernels for existing ops on a given backend.
 
     ``registry.add_op(name, vjp=..., jvp=..., default_kernel=...)`` declares a new
-    differentiable op; ``registry.add_kernel(backend_name, op_name, fn)``
-    overrides one backend's kernel (a fused or faster implementation).
+    differentiable op; its default kernel (built from other kernels) lets every
+    backend run it, and :func:`polytape.plugins.apply_op` calls it.
+    ``registry.add_kernel(backend_name, op_name, fn)`` overrides one backend's
+    kernel of an existing op (a fused or faster implementation). See
+    ``examples/plugin_ops.py``.
     """
 
 

@@ -1,15 +1,20 @@
 """Loading plugins: entry points in group ``polytape``, each in isolation.
 
-Environment variables:
+For every entry point, in turn: skip it if disabled; import it; check its hook
+names; register it with pluggy; run its hooks. A failure at any step undoes what
+that plugin added and gives one warning naming the plugin and the reason; every
+other plugin and backend keeps working. Environment variables:
 
 * ``POLYTAPE_DISABLE_PLUGINS=a,b`` -- do not load the plugins (entry-point names) ``a`` and ``b``;
-* ``POLYTAPE_STRICT_PLUGINS=1`` -- a plugin that fails raises :class:`PluginError`
-  instead of a warning;
-* ``POLYTAPE_TRACE_PLUGINS=1`` -- print every hook call and its result (debugging).
+* ``POLYTAPE_STRICT_PLUGINS=1`` -- a plugin that fails raises :class:`~polytape.PluginError`
+  instead of warning (CI for a plugin should set it);
+* ``POLYTAPE_TRACE_PLUGINS=1`` -- write each loading step and every hook call with its
+  arguments and result to stderr (pluggy's tracer).
 """
 
 from __future__ import annotations
 
+import difflib
 import importlib.metadata
 import os
 import sys
@@ -24,13 +29,29 @@ from polytape.errors import PluginError
 from . import hookspecs
 from .registry import BackendRegistry, CaseRegistry, OpRegistry
 
-__all__ = ["PluginSystem", "get_plugin_system"]
+__all__ = ["PluginSystem", "get_plugin_system", "reset_plugin_system", "GROUP"]
 
 GROUP = "polytape"
+_HOOKS = ("polytape_register_backends", "polytape_register_ops", "polytape_conformance_cases")
+
+
+def strict_mode() -> bool:
+    """True when ``POLYTAPE_STRICT_PLUGINS`` is set to anything but ``""`` or ``"0"``."""
+    return os.environ.get("POLYTAPE_STRICT_PLUGINS", "") not in ("", "0")
+
+
+def disabled_plugins() -> set[str]:
+    """The plugin names listed in ``POLYTAPE_DISABLE_PLUGINS`` (comma-separated)."""
+    raw = os.environ.get("POLYTAPE_DISABLE_PLUGINS", "")
+    return {n.strip() for n in raw.split(",") if n.strip()}
 
 
 class PluginSystem:
-    """The pluggy manager and the registries it fills."""
+    """The pluggy manager and the registries it fills.
+
+    ``failures`` maps each plugin that was skipped to the reason; ``disabled``
+    lists the entry points ``POLYTAPE_DISABLE_PLUGINS`` blocked.
+    """
 
     def __init__(self) -> None:
         self.pm = pluggy.PluginManager(GROUP)
@@ -39,40 +60,92 @@ class PluginSystem:
         self.ops = OpRegistry()
         self.cases = CaseRegistry()
         self.failures: dict[str, str] = {}
-        self.backends.kernel_overrides = self.ops.kernels
-        if os.environ.get("POLYTAPE_TRACE_PLUGINS"):
+        self.disabled: set[str] = set()
+        self.backends.kernel_overrides = self.ops.kernels  # one list, shared
+        self.backends.report = self._fail
+        self._tracing = os.environ.get("POLYTAPE_TRACE_PLUGINS", "") not in ("", "0")
+        if self._tracing:
             self.pm.trace.root.setwriter(sys.stderr.write)
             self.pm.enable_tracing()
 
+    def _trace(self, message: str) -> None:
+        if self._tracing:
+            sys.stderr.write(f"polytape plugins: {message}\n")
+
+    # -- loading ------------------------------------------------------------------------
     def load_entry_points(self) -> None:
-        """Import and register every entry point of group ``polytape`` not disabled."""
-        disabled = _disabled()
-        for ep in importlib.metadata.entry_points(group=GROUP):
-            if ep.name in disabled or self.pm.has_plugin(ep.name):
+        """Import, check, register and run every entry point of group ``polytape`` not disabled."""
+        disabled = disabled_plugins()
+        seen: dict[str, str] = {}
+        for ep in _in_load_order(importlib.metadata.entry_points(group=GROUP)):
+            source = _source(ep)
+            if ep.name in seen:
+                self._fail(ep.name, f"is provided twice, by {seen[ep.name]} and by {source}; "
+                                    f"only the first is loaded")
                 continue
+            seen[ep.name] = source
+            if ep.name in disabled:
+                self.disabled.add(ep.name)
+                self._trace(f"{ep.name} ({source}) is disabled by POLYTAPE_DISABLE_PLUGINS")
+                continue
+            if self.pm.has_plugin(ep.name):
+                continue
+            self._trace(f"loading {ep.name} = {ep.value} ({source})")
             try:
                 plugin = ep.load()
+            except (Exception, SystemExit) as exc:
+                self._fail(ep.name, f"could not be imported ({ep.value}): "
+                                    f"{type(exc).__name__}: {exc}", source)
+                continue
+            problems = hook_problems(plugin)
+            if problems:
+                self._fail(ep.name, "; ".join(problems), source)
+                continue
+            try:
                 self.pm.register(plugin, name=ep.name)
             except Exception as exc:
-                self._fail(ep.name, f"could not be loaded: {type(exc).__name__}: {exc}")
+                self._fail(ep.name, f"could not be registered: {type(exc).__name__}: {exc}", source)
                 continue
+            self.backends.sources[ep.name] = source
             self.run_hooks(ep.name)
+        # Every plugin with an unknown hook was skipped above, so this only guards the invariant.
         try:
             self.pm.check_pending()
         except pluggy.PluginValidationError as exc:
-            self._fail(str(getattr(exc, "plugin", "?")), str(exc))
+            name = self.pm.get_name(exc.plugin) or "?"
+            self._fail(name, str(exc))
+            self.unregister(name)
 
     def register(self, plugin: Any, name: str | None = None) -> str:
-        """Register ``plugin`` now and run its hooks; returns the name it got."""
+        """Register ``plugin`` now and run its hooks; returns the name it got.
+
+        Unlike entry points, a plugin registered this way fails loudly:
+        :class:`PluginError`, with nothing it added kept.
+        """
         name = name or getattr(plugin, "__name__", None) or f"plugin-{id(plugin)}"
-        if name in _disabled():
+        if name in disabled_plugins():
             raise PluginError(f"plugin {name!r} is disabled by POLYTAPE_DISABLE_PLUGINS")
+        problems = hook_problems(plugin)
+        if problems:
+            raise PluginError(f"plugin {name!r}: {'; '.join(problems)}")
         try:
             self.pm.register(plugin, name=name)
-        except ValueError as exc:
+        except Exception as exc:
             raise PluginError(f"plugin {name!r} could not be registered: {exc}") from None
+        self.backends.sources[name] = "<runtime>"
         self.run_hooks(name, strict=True)
         return name
+
+    def unregister(self, name: str) -> None:
+        """Remove a plugin and everything it added (backends, ops, kernels, cases)."""
+        plugin = self.pm.get_plugin(name)
+        if plugin is not None:
+            self.pm.unregister(plugin)
+        self.backends.remove_plugin(name)
+        self.backends.sources.pop(name, None)
+        self.ops.remove_plugin(name)
+        self.cases.remove_plugin(name)
+        self.backends.refresh_kernels()
 
     def run_hooks(self, name: str, strict: bool = False) -> None:
         """Call one plugin's hooks; on failure undo what it added and warn (or raise)."""
@@ -83,59 +156,132 @@ class PluginSystem:
                                ("polytape_conformance_cases", self.cases)):
             caller = self.pm.subset_hook_caller(hook, remove_plugins=others)
             registry.current_plugin = name
-            n_kernels, n_cases = len(self.ops.kernels), len(self.cases.cases)
             try:
                 caller(registry=registry)
             except Exception as exc:
-                self.backends.remove_plugin(name)
-                del self.ops.kernels[n_kernels:]
-                del self.cases.cases[n_cases:]
-                self.pm.unregister(plugin)
-                msg = f"{hook} failed: {type(exc).__name__}: {exc}"
+                source = self.backends.sources.get(name, "")
+                self.unregister(name)
+                # A PluginError from a registry already names the plugin and the mistake.
+                msg = str(exc) if isinstance(exc, PluginError) else \
+                    f"{hook} failed: {type(exc).__name__}: {exc}"
                 if strict:
-                    raise PluginError(f"plugin {name!r}: {msg}") from exc
-                self._fail(name, msg)
+                    raise PluginError(msg if isinstance(exc, PluginError)
+                                      else f"plugin {name!r}: {msg}") from exc
+                self._fail(name, msg, source)
                 return
             finally:
                 registry.current_plugin = "<runtime>"
+            if hook == "polytape_register_ops":
+                self.backends.refresh_kernels()
 
-    def _fail(self, name: str, reason: str) -> None:
+    def _fail(self, name: str, reason: str, source: str = "") -> None:
+        """One warning (or, in strict mode, a :class:`PluginError`) naming the plugin and why."""
         self.failures[name] = reason
-        message = f"polytape plugin {name!r} {reason}" if reason.startswith("could") else \
-            f"polytape plugin {name!r}: {reason}"
-        if os.environ.get("POLYTAPE_STRICT_PLUGINS", "") not in ("", "0"):
+        source = source or self.backends.sources.get(name, "")
+        where = f" ({source})" if source and not source.startswith("<") else ""
+        message = f"polytape plugin {name!r}{where} {reason}" if reason.startswith(("could", "is ")) \
+            else f"polytape plugin {name!r}{where}: {reason}"
+        self._trace(message)
+        if strict_mode():
             raise PluginError(message)
         warnings.warn(message + " (it is skipped; set POLYTAPE_STRICT_PLUGINS=1 to fail instead)",
                       RuntimeWarning, stacklevel=3)
 
 
-def _disabled() -> set[str]:
-    raw = os.environ.get("POLYTAPE_DISABLE_PLUGINS", "")
-    return {n.strip() for n in raw.split(",") if n.strip()}
+def hook_problems(plugin: Any) -> list[str]:
+    """Mistakes in a plugin's hook functions, found before any of them runs.
+
+    * a ``@hookimpl`` whose name is not a polytape hook (a typo: it would never be called);
+    * a function named like a hook but not decorated with ``@hookimpl`` (pluggy ignores it);
+    * no hook at all.
+
+    >>> hook_problems(object())
+    ['implements no polytape hook (expected one of polytape_register_backends, ...)']
+    """
+    problems = []
+    found = False
+    for attr in dir(plugin):
+        if not attr.startswith("polytape_"):
+            continue
+        try:
+            value = getattr(plugin, attr)
+        except Exception:
+            continue
+        if not callable(value):
+            continue
+        marked = hasattr(value, "polytape_impl")
+        if attr in _HOOKS:
+            if marked:
+                found = True
+            else:
+                problems.append(f"{attr} is not decorated with @polytape.plugins.hookimpl, so "
+                                "pluggy would never call it")
+        elif marked:
+            close = difflib.get_close_matches(attr, _HOOKS, n=1)
+            hint = f"; did you mean {close[0]}?" if close else f"; hooks are {', '.join(_HOOKS)}"
+            problems.append(f"has a @hookimpl {attr!r} that is not a polytape hook{hint}")
+    if not found and not problems:
+        problems.append("implements no polytape hook (expected one of "
+                        "polytape_register_backends, ...)")
+    return problems
+
+
+def _in_load_order(eps: Any) -> list[importlib.metadata.EntryPoint]:
+    """polytape's own plugins first (a third party cannot take a built-in name), then by name.
+
+    A fixed order makes "first come, first served" for duplicate names reproducible.
+    """
+    def key(ep: importlib.metadata.EntryPoint) -> tuple[bool, str]:
+        dist = getattr(ep, "dist", None)
+        own = dist is not None and (dist.metadata["Name"] or "").lower() == "polytape"
+        return (not own, ep.name)
+    return sorted(eps, key=key)
+
+
+def _source(ep: importlib.metadata.EntryPoint) -> str:
+    dist = getattr(ep, "dist", None)
+    if dist is None:
+        return "an unknown distribution"
+    try:
+        return f"{dist.metadata['Name']} {dist.version}"
+    except Exception:
+        return "an unknown distribution"
 
 
 _system: PluginSystem | None = None
+_loading: PluginSystem | None = None
 _lock = threading.RLock()
 
 
 def get_plugin_system() -> PluginSystem:
-    """The process-wide plugin system, loading entry points on first call."""
-    global _system
-    if _system is None:
-        with _lock:
-            if _system is None:
-                system = PluginSystem()
-                _system = system
-                try:
-                    system.load_entry_points()
-                except BaseException:
-                    _system = None
-                    raise
+    """The process-wide plugin system, loading entry points on the first call.
+
+    Other threads wait until loading has finished; a plugin that (oddly) asks for
+    the plugin system while it is being imported gets the half-loaded one.
+    """
+    global _system, _loading
+    system = _system
+    if system is not None:
+        return system
+    with _lock:
+        if _system is not None:
+            return _system
+        if _loading is not None:  # re-entered from a plugin import on this thread
+            return _loading
+        _loading = PluginSystem()
+        try:
+            _loading.load_entry_points()
+            _system = _loading
+        finally:
+            _loading = None
     return _system
 
 
 def reset_plugin_system() -> None:
-    """Forget loaded plugins and built backends (tests use this to reload with new settings)."""
+    """Forget loaded plugins, the ops they added and built backends (tests reload with new settings)."""
     global _system
     with _lock:
+        if _system is not None:
+            for plugin in set(_system.ops.added_ops.values()):
+                _system.ops.remove_plugin(plugin)
         _system = None

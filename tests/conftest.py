@@ -14,3 +14,31 @@ def backend(request: pytest.FixtureRequest) -> str:
     """The name of a backend that is current (``pt.use_backend``) for the whole test."""
     with pt.use_backend(request.param):
         yield request.param
+
+
+# -- requires_gpu: these tests run wherever CuPy sees a CUDA device and are skipped elsewhere -----
+def _gpu_skip_reason() -> str:
+    """Why ``requires_gpu`` tests cannot run here, or ``""`` when CuPy sees a CUDA device."""
+    try:
+        import cupy
+    except ImportError:
+        return 'cupy is not installed (on a CUDA machine: pip install -e ".[test,cupy]")'
+    except Exception as exc:  # a broken CUDA install fails at import with anything
+        return f"cupy cannot be imported: {type(exc).__name__}: {exc}"
+    try:
+        n = cupy.cuda.runtime.getDeviceCount()
+    except Exception as exc:
+        return f"cupy sees no CUDA device ({type(exc).__name__}: {exc})"
+    return "" if n > 0 else "cupy sees no CUDA device"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip ``@pytest.mark.requires_gpu`` tests, with the reason, only when there is no GPU."""
+    gpu_tests = [item for item in items if item.get_closest_marker("requires_gpu")]
+    if not gpu_tests:
+        return
+    reason = _gpu_skip_reason()
+    if reason:
+        for item in gpu_tests:
+            item.add_marker(pytest.mark.skip(reason=f"requires_gpu: {reason}"))
+# -- end of requires_gpu ------------------------------------------------------------------------

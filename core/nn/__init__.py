@@ -1,1 +1,24 @@
-"""Keras-style layers, models and losses on polytape tensors."""
+"""Keras-style layers, models, losses, metrics and initializers on polytape tensors.
+
+>>> import numpy as np
+>>> import polytape as pt
+>>> model = pt.nn.Sequential([pt.nn.Dense(8, activation="relu"), pt.nn.Dense(1)])
+>>> model.compile(optimizer="adam", loss="mse")
+>>> _ = model.fit(np.zeros((4, 3)), np.zeros((4, 1)), epochs=1, verbose=0)
+>>> model.predict(np.zeros((2, 3)), verbose=0).shape
+(2, 1)
+
+Modules: :mod:`~polytape.nn.layers`, :mod:`~polytape.nn.models`,
+:mod:`~polytape.nn.losses`, :mod:`~polytape.nn.metrics`,
+:mod:`~polytape.nn.initializers`, :mod:`~polytape.nn.activations`,
+:mod:`~polytape.nn.callbacks`; optimizers are :mod:`polytape.optimizers`.
+"""
+
+from . import activations, callbacks, initializers, layers, losses, metrics, models
+from .callbacks import Callback, History
+from .layers import Activation, Dense, Dropout, Flatten, Input, InputLayer, Layer
+from .models import Model, Sequential
+
+__all__ = ["activations", "callbacks", "initializers", "layers", "losses", "metrics", "models",
+           "Layer", "Dense", "Activation", "Flatten", "Dropout", "InputLayer", "Input",
+           "Model", "Sequential", "Callback", "History"]

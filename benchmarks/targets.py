@@ -1,0 +1,80 @@
+"""DESIGN §8's performance targets, each a ratio of two medians measured in the same run."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+__all__ = ["TARGETS", "evaluate"]
+
+
+@dataclass(frozen=True)
+class Target:
+    """``numerator / denominator`` (median times of one workload) must be at most ``limit``."""
+
+    text: str
+    workload: str
+    numerator: str
+    denominator: str
+    limit: float
+
+
+TARGETS = (
+    Target("chain100: NumPy backend at most PyTorch autograd's time",
+           "chain100", "polytape-numpy", "torch", 1.0),
+    Target("chain100: at least 5x faster than TensorFlow eager",
+           "chain100", "polytape-numpy", "tensorflow", 0.2),
+    Target("scalar_grad: at most half of PyTorch's time",
+           "scalar_grad", "polytape-numpy", "torch", 0.5),
+    Target("mlp_step: NumPy backend at most 1.15x hand-written NumPy",
+           "mlp_step", "polytape-numpy", "numpy", 1.15),
+    Target("mlp_step: torch backend at most 1.2x native PyTorch",
+           "mlp_step", "polytape-torch", "torch", 1.2),
+    Target("poly1000: at most PyTorch's time",
+           "poly1000", "polytape-numpy", "torch", 1.0),
+)
+MEMORY_LIMIT = 1.5
+
+
+def evaluate(workloads: dict[str, Any], memory: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """One entry per target: the measured ratio, the limit, whether it holds (None: not measured)."""
+    out = []
+    for t in TARGETS:
+        entry: dict[str, Any] = {"target": t.text, "ratio": None, "limit": t.limit, "holds": None,
+                                 "ratio_of": f"{t.numerator} / {t.denominator}"}
+        w = workloads.get(t.workload)
+        if w is None:
+            entry["note"] = f"{t.workload} was not run"
+        else:
+            medians = w["medians_s"]
+            missing = [n for n in (t.numerator, t.denominator) if n not in medians]
+            if missing:
+                entry["note"] = ", ".join(
+                    f"{n} {'unavailable' if n in w['unavailable'] else 'failed'}" for n in missing)
+                entry["why"] = {n: w["unavailable"].get(n) or w["errors"].get(n) or "not run"
+                                for n in missing}
+            else:
+                r = medians[t.numerator] / medians[t.denominator]
+                entry.update(ratio=r, holds=r <= t.limit)
+        out.append(entry)
+    # The strict reading: the most memory held at any moment of the backward pass, what the
+    # forward saved for it included. The second row is the backward's own allocations.
+    for key, text in (("backward_peak", "memory: big_chain backward peak (saved values included) "
+                                        "at most 1.5x hand-written"),
+                      ("backward_working", "memory: big_chain backward's own allocations "
+                                           "at most 1.5x hand-written")):
+        entry = {"target": text, "ratio": None, "limit": MEMORY_LIMIT, "holds": None,
+                 "ratio_of": f"polytape-numpy / numpy {key}"}
+        if memory is None:
+            entry["note"] = "big_chain was not run"
+        else:
+            r = memory["ratios"].get(f"polytape-numpy/numpy {key}")
+            entry.update(ratio=r, holds=None if r is None else r <= MEMORY_LIMIT)
+        out.append(entry)
+    if memory is not None and "polytape-numpy" in memory:
+        retained = memory["polytape-numpy"]["retained"]
+        out.append({"target": "memory: a non-persistent tape holds nothing after gradient",
+                    "ratio": None, "limit": None, "retained_bytes": retained,
+                    "ratio_of": "bytes still held (beyond the gradient)",
+                    "holds": retained < memory["array_bytes"] // 2})
+    return out

@@ -1,0 +1,126 @@
+"""``polytape conformance``: certify backends by running the suite with pytest.
+
+Usage::
+
+    polytape conformance [--backend NAME[:DEVICE]]... [--dtype D]... [-k EXPR]
+                         [--report FILE.json] [--markdown FILE.md] [--junitxml FILE.xml]
+                         [--xfail-file [NAME=]FILE]... [--list] [-v] [-- PYTEST-ARGS...]
+
+With no ``--backend`` every available backend is certified and the unavailable
+ones are listed with the reason. The exit code is 0 only when every selected
+backend is certified. The run is ``pytest --pyargs polytape.conformance`` with
+the options translated, under a configuration of its own (the current
+directory's pytest settings, ``conftest.py`` files and third-party pytest plugins do
+not apply; use the pytest front door to run the suite with them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+__all__ = ["main", "build_parser", "pytest_args"]
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``polytape conformance``."""
+    from .plugin import DEFAULT_JSON, DEFAULT_MARKDOWN
+
+    p = argparse.ArgumentParser(
+        prog="polytape conformance",
+        description="Certify polytape backends (and devices) with the conformance suite.",
+        epilog="Arguments after `--` go to pytest unchanged (e.g. `-- -x --maxfail 5`).")
+    p.add_argument("--backend", action="append", default=[], metavar="NAME[:DEVICE]",
+                   help="backend to certify, e.g. numpy or torch:cuda (repeatable); "
+                        "default: every available backend")
+    p.add_argument("--dtype", action="append", default=[], metavar="DTYPE",
+                   help="only cases in this dtype (repeatable), e.g. float32")
+    p.add_argument("-k", dest="keyword", default=None, metavar="EXPR",
+                   help="only cases whose id matches the pytest -k expression, e.g. 'exp and float16'")
+    p.add_argument("--report", default=DEFAULT_JSON, metavar="FILE.json",
+                   help=f"JSON certificate (default: ./{DEFAULT_JSON})")
+    p.add_argument("--markdown", default=DEFAULT_MARKDOWN, metavar="FILE.md",
+                   help=f"Markdown certificate (default: ./{DEFAULT_MARKDOWN})")
+    p.add_argument("--junitxml", default=None, metavar="FILE.xml",
+                   help="also write pytest's JUnit XML report")
+    p.add_argument("--xfail-file", action="append", default=[], metavar="[NAME=]FILE",
+                   help="expected failures (test-id substring + reason per line, or JSON); "
+                        "NAME= limits the file to backend NAME (repeatable)")
+    p.add_argument("--list", action="store_true",
+                   help="list the cases that would run, run nothing")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="one line per case instead of pytest's progress dots")
+    return p
+
+
+def pytest_args(options: argparse.Namespace, extra: Sequence[str], inifile: str) -> list[str]:
+    """The pytest command line for parsed ``options`` (``inifile``: an empty config file)."""
+    import polytape.conformance as package
+
+    from .expected_failures import parse_spec
+
+    pkg_dir = os.path.dirname(package.__file__)
+    # Hermetic: no third-party pytest plugins (they could reorder, skip or add files), no
+    # cache files next to the installed package, no 5 x gc.collect() at exit.
+    args = ["--pyargs", "polytape.conformance", "--disable-plugin-autoload",
+            "-p", "polytape.conformance.plugin",
+            "-c", inifile, "--rootdir", pkg_dir, "--import-mode=importlib",
+            "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-o", "junit_family=xunit1",
+            "-o", "console_output_style=count", "-W", "ignore::pytest.PytestAssertRewriteWarning",
+            "-rfE", "-v" if options.verbose else "-q",
+            "--tb=short" if options.verbose else "--tb=line"]
+    for spec in options.backend:
+        args += ["--polytape-backend", spec]
+    for d in options.dtype:
+        args += ["--polytape-dtype", d]
+    for f in options.xfail_file:
+        name, path = parse_spec(f)
+        args += ["--polytape-xfail-file", f"{name}={path.resolve()}" if name else str(path.resolve())]
+    if options.keyword:
+        args += ["-k", options.keyword]
+    if options.list:
+        args += ["--collect-only"]
+    else:
+        args += ["--polytape-report", str(Path(options.report).resolve()),
+                 "--polytape-markdown", str(Path(options.markdown).resolve())]
+        if options.junitxml:
+            args += ["--junitxml", str(Path(options.junitxml).resolve())]
+    return args + list(extra)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``polytape conformance``; returns the exit code (0: every selected backend certified)."""
+    import pytest
+
+    argv = list(sys.argv[1:] if argv is None else argv)
+    extra: list[str] = []
+    if "--" in argv:
+        i = argv.index("--")
+        argv, extra = argv[:i], argv[i + 1:]
+    options = build_parser().parse_args(argv)
+    if options.list:
+        print(_backend_listing())
+    with tempfile.TemporaryDirectory(prefix="polytape-conformance-") as tmp:
+        inifile = os.path.join(tmp, "pytest.ini")
+        with open(inifile, "w", encoding="utf-8") as f:
+            f.write("[pytest]\n")
+        code = pytest.main(pytest_args(options, extra, inifile))
+    return int(code)
+
+
+def _backend_listing() -> str:
+    import polytape as pt
+
+    lines = ["backends:"]
+    for s in pt.list_backends():
+        state = "available" if s.available else f"unavailable: {s.reason}"
+        lines.append(f"  {s.name:<10} {state}")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,549 @@
+"""Sample inputs for every op in the op table, and the NumPy reference each is checked against.
+
+One line per op. ``recipe(name, reference, samples, ...)`` says: call ``pt.<name>``
+(or ``call``) on these samples, and compare with ``reference`` -- a NumPy
+function of the same arguments, run in float64 (integers and bools in their own
+dtype). For example::
+
+    recipe("exp", np.exp, unary(-2, 2))
+    recipe("log", np.log, unary(0.2, 3))
+    recipe("add", np.add, binary(), kinds="fiu")
+
+Ops with no recipe that share their name with a NumPy ufunc (a plugin's
+``hypot``, say) get a generic elementwise recipe on inputs in (0.1, 0.9); any
+other op without a recipe is reported by the suite as a failing "missing
+recipe" case, so a new op cannot slip through unchecked.
+"""
+
+from __future__ import annotations
+
+import math
+import zlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from .checks import round_to
+
+__all__ = ["Arg", "Sample", "Recipe", "RECIPES", "recipe", "recipe_for", "unary", "binary",
+           "reductions", "samples", "dtype_names", "draw"]
+
+KIND_DTYPES = {
+    "f": ("float16", "bfloat16", "float32", "float64"),
+    "i": ("int8", "int16", "int32", "int64"),
+    "u": ("uint8",),
+    "b": ("bool",),
+}
+
+
+def dtype_names(kinds: str) -> tuple[str, ...]:
+    """The dtype names of the kinds in ``kinds`` (``"f"`` floats, ``"i"`` signed ints,
+    ``"u"`` uint8, ``"b"`` bool), in polytape's order."""
+    order = ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "bfloat16",
+             "float32", "float64")
+    wanted = {d for k in kinds for d in KIND_DTYPES[k]}
+    return tuple(d for d in order if d in wanted)
+
+
+@dataclass(frozen=True)
+class Arg:
+    """How to draw one tensor argument of a sample.
+
+    Floats are uniform in ``[low, high]``; ``gap > 0`` keeps them at least ``gap``
+    away from 0 (a kink or a pole). Integers come from ``ints`` (inclusive range),
+    bools are fair coin flips. ``role="mask"`` makes a bool argument whatever the
+    dtype under test (``where``'s condition); ``differentiable=False`` leaves the
+    argument out of gradient checks.
+    """
+
+    shape: tuple[int, ...]
+    low: float = -2.0
+    high: float = 2.0
+    gap: float = 0.0
+    ints: tuple[int, int] = (-4, 4)
+    role: str = "data"
+    differentiable: bool = True
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One call of an op: a label for messages, the tensor arguments, the attributes."""
+
+    label: str
+    args: tuple[Arg, ...]
+    attrs: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """How the suite exercises op ``op``.
+
+    ``reference(*arrays, **attrs)`` is the NumPy reference; ``call(*tensors,
+    **attrs)`` runs the op (default: the public function ``polytape.<op>``).
+    ``kinds`` are the dtype kinds the op accepts; ``out`` the result dtype:
+    ``"same"``, ``"bool"``, a dtype name, or a function ``(dtype, attrs) -> name``.
+    ``magnitude(*arrays, **attrs)`` bounds the size of the terms a result sums
+    (``sum(|x|)`` for ``sum``), so rounding error is judged against it.
+    ``exact`` ops (reshape, floor, ...) must reproduce the reference exactly.
+    ``smooth`` replaces the reference for finite differences when the reference is
+    a rounding (casts). ``grad=False`` skips gradient checks for a differentiable op.
+    """
+
+    op: str
+    reference: Callable[..., Any]
+    samples: tuple[Sample, ...]
+    call: Callable[..., Any] | None = None
+    kinds: str = "f"
+    out: Any = "same"
+    exact: bool = False
+    grad: bool = True
+    second_order: bool = True
+    magnitude: Callable[..., Any] | None = None
+    generic: bool = False
+    smooth: Callable[..., Any] | None = None
+
+    @property
+    def differentiable_reference(self) -> Callable[..., Any]:
+        """The function finite differences are taken of: ``smooth`` where the reference
+        rounds (a cast's derivative is the identity), else the reference itself."""
+        return self.smooth if self.smooth is not None else self.reference
+
+    def invoke(self, *tensors: Any, **attrs: Any) -> Any:
+        """Run the op under test on polytape tensors."""
+        fn = self.call if self.call is not None else public_function(self.op)
+        return fn(*tensors, **attrs)
+
+    def out_dtype(self, dtype: str, attrs: dict) -> str:
+        """The dtype polytape documents for this op's result."""
+        if callable(self.out):
+            return str(self.out(dtype, attrs))
+        return dtype if self.out == "same" else str(self.out)
+
+
+RECIPES: dict[str, Recipe] = {}
+
+
+def recipe(op: str, reference: Callable[..., Any], sample_list: Any, **options: Any) -> Recipe:
+    """Add (or replace) the recipe of ``op``; see :class:`Recipe` for ``options``."""
+    r = Recipe(op, reference, tuple(sample_list), **options)
+    RECIPES[op] = r
+    return r
+
+
+def public_function(op: str) -> Callable[..., Any]:
+    """``polytape.<op>``, or for an op without one (a plugin's), a call through
+    :func:`polytape.plugins.apply_op`."""
+    import polytape as pt
+
+    fn = getattr(pt, op, None)
+    if callable(fn):
+        return fn
+
+    def call(*tensors: Any, **attrs: Any) -> Any:
+        from polytape.plugins import apply_op
+
+        return apply_op(op, *tensors, **attrs)
+    return call
+
+
+def recipe_for(op: str) -> Recipe | None:
+    """The recipe of ``op``: its own, the generic elementwise one, or ``None`` (missing)."""
+    r = RECIPES.get(op)
+    if r is not None:
+        return r
+    ufunc = getattr(np, op, None)
+    if isinstance(ufunc, np.ufunc) and ufunc.nout == 1 and ufunc.nin in (1, 2):
+        domain = unary(0.1, 0.9) if ufunc.nin == 1 else binary(0.1, 0.9)
+        return Recipe(op, ufunc, domain, generic=True)
+    return None
+
+
+# -- drawing samples -------------------------------------------------------------------------
+def draw(op: str, sample: Sample, dtype: str) -> list[np.ndarray]:
+    """The argument values of ``sample`` in ``dtype``: float64 arrays holding values
+    exactly representable in ``dtype`` (bool and integer arrays for those dtypes).
+
+    The same op, sample and dtype always give the same numbers.
+    """
+    rng = np.random.default_rng(zlib.crc32(f"{op}/{sample.label}".encode()))
+    out = []
+    for arg in sample.args:
+        kind = "b" if arg.role == "mask" else _kind(dtype)
+        if kind == "b":
+            out.append(rng.random(arg.shape) < 0.5)
+        elif kind in "iu":
+            lo, hi = arg.ints
+            if kind == "u":
+                lo = max(lo, 0)
+            vals = rng.integers(lo, hi + 1, size=arg.shape)
+            if arg.gap > 0:
+                vals = np.where(vals == 0, 1, vals)
+            out.append(vals.astype(np.dtype(dtype)))
+        else:
+            if arg.gap > 0:
+                mag = rng.uniform(arg.gap, max(abs(arg.low), abs(arg.high)), size=arg.shape)
+                sign = np.where(rng.random(arg.shape) < 0.5, -1.0, 1.0)
+                vals = np.clip(sign * mag, arg.low, arg.high)
+                vals = np.where(np.abs(vals) < arg.gap, arg.gap, vals)
+            else:
+                vals = rng.uniform(arg.low, arg.high, size=arg.shape)
+            out.append(round_to(np.asarray(vals, dtype=np.float64), dtype))
+    return out
+
+
+def _kind(dtype: str) -> str:
+    if dtype == "bool":
+        return "b"
+    if dtype == "uint8":
+        return "u"
+    if dtype.startswith("int"):
+        return "i"
+    return "f"
+
+
+# -- sample builders -----------------------------------------------------------------------------
+UNARY_SHAPES = (("scalar", ()), ("vector", (5,)), ("matrix", (2, 3)), ("empty", (0, 3)))
+BINARY_SHAPES = (("same_shape", (2, 3), (2, 3)), ("row_broadcast", (2, 3), (3,)),
+                 ("scalar_broadcast", (), (4,)), ("outer_broadcast", (2, 1), (1, 3)),
+                 ("empty", (0, 3), (3,)))
+
+
+def unary(low: float = -2.0, high: float = 2.0, gap: float = 0.0, **arg: Any) -> tuple[Sample, ...]:
+    """Samples for an elementwise one-input op: a scalar, a vector, a matrix, an empty array."""
+    return tuple(Sample(label, (Arg(shape, low, high, gap, **arg),)) for label, shape in UNARY_SHAPES)
+
+
+def binary(low: float = -2.0, high: float = 2.0, gap: float = 0.0, *, y: dict | None = None,
+           **arg: Any) -> tuple[Sample, ...]:
+    """Samples for an elementwise two-input op, with NumPy broadcasting and an empty array.
+
+    ``y`` overrides :class:`Arg` fields for the second input (e.g. a divisor's ``gap``).
+    """
+    second = {"low": low, "high": high, "gap": gap, **arg, **(y or {})}
+    return tuple(Sample(label, (Arg(a, low, high, gap, **arg), Arg(b, **second)))
+                 for label, a, b in BINARY_SHAPES)
+
+
+def reductions(empty: bool = True, **arg: Any) -> tuple[Sample, ...]:
+    """Samples for a reduction ``f(x, axis=None, keepdims=False)``."""
+    out = [
+        Sample("all", (Arg((3, 4), **arg),), {}),
+        Sample("axis0", (Arg((3, 4), **arg),), {"axis": 0}),
+        Sample("axis1_keepdims", (Arg((3, 4), **arg),), {"axis": 1, "keepdims": True}),
+        Sample("axes_0_2", (Arg((2, 3, 4), **arg),), {"axis": (0, 2)}),
+        Sample("negative_axis", (Arg((3, 4), **arg),), {"axis": -1}),
+        Sample("scalar", (Arg((), **arg),), {}),
+        Sample("all_keepdims", (Arg((2, 3), **arg),), {"keepdims": True}),
+    ]
+    if empty:
+        out.append(Sample("empty_rows", (Arg((0, 3), **arg),), {"axis": 1}))
+    return tuple(out)
+
+
+def samples(*specs: tuple) -> tuple[Sample, ...]:
+    """Samples from ``(label, shapes, attrs)`` triples (shapes: a tuple of argument shapes)."""
+    return tuple(Sample(label, tuple(Arg(s) for s in shapes), dict(attrs))
+                 for label, shapes, attrs in specs)
+
+
+def _shaped(*specs: tuple, **arg: Any) -> tuple[Sample, ...]:
+    return tuple(Sample(label, tuple(Arg(s, **arg) for s in shapes), dict(attrs))
+                 for label, shapes, attrs in specs)
+
+
+# -- references that NumPy spells differently ----------------------------------------------------
+_erf = np.vectorize(math.erf, otypes=[np.float64])
+
+
+def _sum_magnitude(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    return np.sum(np.abs(x.astype(np.float64)), axis=axis, keepdims=keepdims)
+
+
+def _mean_magnitude(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
+    return np.mean(np.abs(x.astype(np.float64)), axis=axis, keepdims=keepdims)
+
+
+def _where(c: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
+    return np.where(c, x, y)
+
+
+def _cast_reference(x: np.ndarray, dtype: str) -> np.ndarray:
+    if dtype in KIND_DTYPES["f"]:
+        return round_to(x.astype(np.float64), dtype)
+    return x.astype(np.dtype(dtype))
+
+
+_ALL = "fiub"
+
+# -- the table: elementwise, one input ---------------------------------------------------------------
+recipe("negative", np.negative, unary(), kinds="fi")
+recipe("abs", np.abs, unary(gap=0.1), kinds="fi")
+recipe("sign", np.sign, unary(gap=0.1), kinds="fi", exact=True)
+recipe("exp", np.exp, unary(-2, 2))
+recipe("expm1", np.expm1, unary(-2, 2))
+recipe("log", np.log, unary(0.2, 3))
+recipe("log1p", np.log1p, unary(-0.5, 2))
+recipe("sqrt", np.sqrt, unary(0.2, 3))
+recipe("square", np.square, unary(), kinds="fi")
+recipe("sin", np.sin, unary(-3, 3))
+recipe("cos", np.cos, unary(-3, 3))
+recipe("tan", np.tan, unary(-1.2, 1.2))
+recipe("tanh", np.tanh, unary())
+recipe("sinh", np.sinh, unary())
+recipe("cosh", np.cosh, unary())
+recipe("arcsin", np.arcsin, unary(-0.9, 0.9))
+recipe("arccos", np.arccos, unary(-0.9, 0.9))
+recipe("arctan", np.arctan, unary(-3, 3))
+recipe("erf", _erf, unary())
+recipe("sigmoid", lambda x: 1.0 / (1.0 + np.exp(-x)), unary(-4, 4))
+recipe("softplus", lambda x: np.log1p(np.exp(x)), unary(-4, 4))
+recipe("relu", lambda x: np.maximum(x, 0), unary(gap=0.1), kinds="fi")
+recipe("floor", np.floor, unary(-3, 3), exact=True)
+recipe("ceil", np.ceil, unary(-3, 3), exact=True)
+recipe("round", np.round, unary(-3, 3), exact=True)
+recipe("identity", lambda x: x, unary(), kinds=_ALL, exact=True)
+recipe("logical_not", np.logical_not, unary(), kinds="b", out="bool")
+
+# -- elementwise, two inputs (NumPy broadcasting) ------------------------------------------------------
+recipe("add", np.add, binary(), kinds="fiu")
+recipe("subtract", np.subtract, binary(), kinds="fi")
+recipe("multiply", np.multiply, binary(), kinds="fiu")
+recipe("divide", np.divide, binary(y={"gap": 0.5}))
+recipe("power", np.power, binary(0.5, 2.0, y={"low": -2.0, "high": 2.0}, ints=(0, 3)), kinds="fiu")
+recipe("maximum", np.maximum, binary(), kinds="fiu")
+recipe("minimum", np.minimum, binary(), kinds="fiu")
+recipe("arctan2", np.arctan2, binary(y={"gap": 0.3}))
+recipe("floor_divide", np.floor_divide, binary(y={"gap": 0.5}), kinds="fi", exact=True)
+recipe("remainder", np.remainder, binary(y={"gap": 0.5}), kinds="fi")
+for _cmp in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal"):
+    recipe(_cmp, getattr(np, _cmp), binary(ints=(-1, 1)), kinds=_ALL, out="bool")
+for _logic in ("logical_and", "logical_or", "logical_xor"):
+    recipe(_logic, getattr(np, _logic), binary(), kinds="b", out="bool")
+recipe("where", _where, (
+    Sample("same_shape", (Arg((2, 3), role="mask"), Arg((2, 3)), Arg((2, 3)))),
+    Sample("broadcast", (Arg((2, 1), role="mask"), Arg((3,)), Arg((2, 3)))),
+    Sample("scalar_branch", (Arg((4,), role="mask"), Arg(()), Arg((4,)))),
+), kinds=_ALL)
+
+# -- reductions ----------------------------------------------------------------------------------------
+recipe("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims,
+                                                          dtype=x.dtype),
+       reductions(), kinds="fiu", magnitude=_sum_magnitude)
+recipe("mean", lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
+       reductions(empty=False), magnitude=_mean_magnitude)
+recipe("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims),
+       reductions(), kinds="fiu")
+recipe("min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims),
+       reductions(), kinds="fiu")
+
+# -- linear algebra --------------------------------------------------------------------------------------
+recipe("matmul", np.matmul, samples(
+    ("matrix", ((2, 3), (3, 4)), {}), ("vector_matrix", ((3,), (3, 4)), {}),
+    ("matrix_vector", ((2, 3), (3,)), {}), ("vector_vector", ((3,), (3,)), {}),
+    ("batched", ((2, 2, 3), (3, 4)), {}), ("batch_broadcast", ((2, 1, 2, 3), (3, 3, 2)), {}),
+    ("empty", ((0, 3), (3, 2)), {}),
+), magnitude=lambda x, y: np.matmul(np.abs(x), np.abs(y)))
+
+# -- shapes, indexing, dtype ---------------------------------------------------------------------------
+recipe("reshape", lambda x, shape: np.reshape(x, shape), samples(
+    ("matrix", ((2, 3),), {"shape": (3, 2)}), ("inferred", ((6,),), {"shape": (2, -1)}),
+    ("scalar", ((),), {"shape": (1, 1)}), ("empty", ((0, 3),), {"shape": (3, 0)}),
+), kinds=_ALL, exact=True)
+recipe("transpose", lambda x, axes=None: np.transpose(x, axes), samples(
+    ("reverse", ((2, 3),), {}), ("permute", ((2, 3, 4),), {"axes": (1, 0, 2)}),
+    ("negative_axes", ((2, 3, 4),), {"axes": (-1, 0, 1)}),
+), kinds=_ALL, exact=True)
+recipe("broadcast_to", lambda x, shape: np.broadcast_to(x, shape), samples(
+    ("prepend", ((3,),), {"shape": (2, 3)}), ("stretch", ((2, 1),), {"shape": (2, 4)}),
+    ("scalar", ((),), {"shape": (3,)}),
+), kinds=_ALL, exact=True)
+recipe("expand_dims", lambda x, axis: np.expand_dims(x, axis), samples(
+    ("front", ((2, 3),), {"axis": 0}), ("back", ((2, 3),), {"axis": -1}),
+    ("scalar", ((),), {"axis": 0}),
+), kinds=_ALL, exact=True)
+recipe("squeeze", lambda x, axis=None: np.squeeze(x, axis), samples(
+    ("all", ((1, 3, 1),), {}), ("one", ((1, 3, 1),), {"axis": 0}),
+    ("negative", ((2, 1),), {"axis": -1}),
+), kinds=_ALL, exact=True)
+recipe("concat", lambda *xs, axis=0: np.concatenate(xs, axis=axis), samples(
+    ("rows", ((2, 3), (4, 3)), {"axis": 0}), ("columns", ((2, 3), (2, 1)), {"axis": 1}),
+    ("three", ((1, 2), (1, 2), (1, 2)), {"axis": -1}), ("empty", ((0, 3), (2, 3)), {"axis": 0}),
+), call=lambda *ts, axis=0: _pt().concat(list(ts), axis=axis), kinds=_ALL, exact=True)
+recipe("stack", lambda *xs, axis=0: np.stack(xs, axis=axis), samples(
+    ("front", ((2, 3), (2, 3)), {"axis": 0}), ("back", ((2, 3), (2, 3)), {"axis": -1}),
+    ("scalars", ((), (), ()), {"axis": 0}),
+), call=lambda *ts, axis=0: _pt().stack(list(ts), axis=axis), kinds=_ALL, exact=True)
+recipe("getitem", lambda x, index: x[index], samples(
+    ("int", ((4, 5),), {"index": 1}), ("negative_int", ((4, 5),), {"index": -1}),
+    ("slice", ((4, 5),), {"index": (slice(1, 3),)}),
+    ("column", ((4, 5),), {"index": (slice(None), 2)}),
+    ("strided_newaxis", ((4, 5),), {"index": (Ellipsis, None, slice(None, None, 2))}),
+    ("int_array_repeats", ((4, 5),), {"index": [0, 2, 2]}),
+    ("int_arrays", ((4, 5),), {"index": (np.array([0, 3]), np.array([1, 4]))}),
+    ("bool_mask", ((4, 5),), {"index": np.array([True, False, True, False])}),
+), kinds=_ALL, exact=True)
+
+
+def _index_add_reference(base: np.ndarray, values: np.ndarray, index: Any) -> np.ndarray:
+    out = base.copy()
+    np.add.at(out, index, values)
+    return out
+
+
+recipe("index_add", _index_add_reference, samples(
+    ("repeated_rows", ((4, 3), (3, 3)), {"index": [0, 2, 0]}),
+    ("slice", ((4, 3), (2, 3)), {"index": slice(1, 3)}),
+    ("broadcast_values", ((4, 3), (3,)), {"index": 1}),
+), call=lambda base, values, index: _pt().index_add(base, index, values), kinds="fi")
+recipe("astype", lambda x, dtype: _cast_reference(x, dtype),
+       tuple(Sample(f"to_{t}", (Arg((2, 3)),), {"dtype": t}) for t in
+             ("float32", "float64", "float16", "int32")),
+       call=lambda x, dtype: _pt().cast(x, dtype), kinds="fi",
+       out=lambda dtype, attrs: attrs["dtype"], smooth=lambda x, dtype: x)
+
+# -- more reductions, scans, normalisations --------------------------------------------------------
+recipe("prod", lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims,
+                                                            dtype=x.dtype),
+       reductions(low=0.5, high=1.5, ints=(-1, 1)), kinds="fiu")
+recipe("logsumexp", lambda x, axis=None, keepdims=False:
+       np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims)), reductions(empty=False))
+recipe("argmax", lambda x, axis=None, keepdims=False: _arg_reduce(np.argmax, x, axis, keepdims),
+       samples(("all", ((3, 4),), {}), ("axis0", ((3, 4),), {"axis": 0}),
+               ("axis1_keepdims", ((3, 4),), {"axis": 1, "keepdims": True}),
+               ("negative_axis", ((2, 3, 4),), {"axis": -1})), kinds="fiu", out="int64")
+recipe("argmin", lambda x, axis=None, keepdims=False: _arg_reduce(np.argmin, x, axis, keepdims),
+       samples(("all", ((3, 4),), {}), ("axis0", ((3, 4),), {"axis": 0}),
+               ("axis1_keepdims", ((3, 4),), {"axis": 1, "keepdims": True}),
+               ("negative_axis", ((2, 3, 4),), {"axis": -1})), kinds="fiu", out="int64")
+recipe("cumsum", lambda x, axis=None, reverse=False: _cumsum(x, axis, reverse), samples(
+    ("flat", ((2, 3),), {}), ("axis0", ((3, 4),), {"axis": 0}),
+    ("axis1_reverse", ((3, 4),), {"axis": 1, "reverse": True}), ("empty", ((0, 3),), {"axis": 1}),
+), kinds="fiu", magnitude=lambda x, axis=None, reverse=False: _cumsum(np.abs(x), axis, reverse))
+recipe("softmax", lambda x, axis=-1: np.exp(x - _lse(x, axis)), samples(
+    ("last", ((3, 4),), {}), ("first", ((3, 4),), {"axis": 0}), ("both", ((2, 3),), {"axis": (0, 1)}),
+    ("vector", ((5,),), {}),
+))
+recipe("log_softmax", lambda x, axis=-1: x - _lse(x, axis), samples(
+    ("last", ((3, 4),), {}), ("first", ((3, 4),), {"axis": 0}), ("both", ((2, 3),), {"axis": (0, 1)}),
+    ("vector", ((5,),), {}),
+))
+recipe("clip", lambda x, min=None, max=None: np.clip(x, min, max), (
+    Sample("both", (Arg((3, 4)),), {"min": -0.5, "max": 1.0}),
+    Sample("lower", (Arg((5,)),), {"min": 0.25}),
+    Sample("upper", (Arg((2, 3)),), {"max": -0.75}),
+    Sample("scalar", (Arg(()),), {"min": -1.0, "max": 1.0}),
+), kinds="fi", out=lambda dtype, attrs: dtype if dtype in KIND_DTYPES["f"] or all(
+    float(b).is_integer() for b in attrs.values()) else "float32")
+
+# -- contractions ---------------------------------------------------------------------------------
+recipe("einsum", lambda *xs, subscripts: np.einsum(subscripts, *xs), samples(
+    ("matmul", ((2, 3), (3, 4)), {"subscripts": "ij,jk->ik"}),
+    ("dot", ((3,), (3,)), {"subscripts": "i,i->"}),
+    ("batched", ((2, 2, 3), (2, 3, 2)), {"subscripts": "bij,bjk->bik"}),
+    ("transpose", ((2, 3),), {"subscripts": "ij->ji"}),
+    ("diagonal", ((3, 3),), {"subscripts": "ii->i"}),
+    ("outer", ((2,), (3,)), {"subscripts": "i,j->ij"}),
+    ("ellipsis_implicit", ((2, 2, 3), (3, 4)), {"subscripts": "...ij,jk"}),
+), call=lambda *ts, subscripts: _pt().einsum(subscripts, *ts),
+   magnitude=lambda *xs, subscripts: np.einsum(subscripts, *(np.abs(x) for x in xs)))
+recipe("tensordot", lambda x, y, axes=2: np.tensordot(x, y, axes), samples(
+    ("last_first", ((2, 3, 4), (3, 4, 2)), {"axes": 2}), ("one", ((2, 3), (3, 2)), {"axes": 1}),
+    ("pairs", ((2, 3, 4), (4, 2, 3)), {"axes": ((1, 2), (2, 0))}),
+), magnitude=lambda x, y, axes=2: np.tensordot(np.abs(x), np.abs(y), axes))
+
+# -- reorderings and repeats -----------------------------------------------------------------------
+recipe("flip", lambda x, axis=None: np.flip(x, axis), samples(
+    ("all", ((2, 3),), {}), ("axis0", ((3, 2),), {"axis": 0}), ("two", ((2, 3, 2),), {"axis": (0, 2)}),
+    ("vector", ((5,),), {"axis": -1}),
+), kinds=_ALL, exact=True)
+recipe("tile", lambda x, reps: np.tile(x, reps), samples(
+    ("rows", ((2, 3),), {"reps": (2, 1)}), ("both", ((2, 2),), {"reps": (2, 3)}),
+    ("longer_reps", ((3,),), {"reps": (2, 2)}), ("int_reps", ((2, 3),), {"reps": 2}),
+), kinds=_ALL, exact=True)
+recipe("pad", lambda x, pad_width, constant_values=0: np.pad(x, pad_width,
+                                                             constant_values=constant_values),
+       samples(("int", ((2, 3),), {"pad_width": 1}),
+               ("pairs", ((2, 3),), {"pad_width": ((1, 0), (0, 2))}),
+               ("value", ((3,),), {"pad_width": ((2, 1),), "constant_values": 1.5})),
+       kinds="fi", exact=True)
+
+# -- compositions with public functions (not table ops, but users call them) ------------------------
+recipe("var", lambda x, axis=None, correction=0.0, keepdims=False:
+       np.var(x, axis=axis, ddof=correction, keepdims=keepdims), (
+           *reductions(empty=False),
+           Sample("bessel", (Arg((3, 4)),), {"axis": 1, "correction": 1.0})),
+       magnitude=lambda x, axis=None, correction=0.0, keepdims=False:
+       np.mean(x * x, axis=axis, keepdims=keepdims))
+recipe("std", lambda x, axis=None, correction=0.0, keepdims=False:
+       np.std(x, axis=axis, ddof=correction, keepdims=keepdims), (
+           Sample("all", (Arg((3, 4)),), {}), Sample("axis0", (Arg((3, 4)),), {"axis": 0}),
+           Sample("bessel", (Arg((3, 4)),), {"axis": 1, "correction": 1.0})),
+       magnitude=lambda x, axis=None, correction=0.0, keepdims=False:
+       np.sqrt(np.mean(x * x, axis=axis, keepdims=keepdims)))
+recipe("norm", lambda x, ord=None, axis=None, keepdims=False:
+       np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims), (
+           Sample("vector_2", (Arg((5,), gap=0.1),), {}),
+           Sample("vector_1", (Arg((5,), gap=0.1),), {"ord": 1}),
+           Sample("matrix_fro", (Arg((3, 4), gap=0.1),), {}),
+           Sample("rows", (Arg((3, 4), gap=0.1),), {"axis": 1}),
+       ), magnitude=lambda x, ord=None, axis=None, keepdims=False:
+       np.sqrt(np.sum(x * x, axis=axis, keepdims=keepdims)))
+recipe("take", lambda x, indices, axis=None: np.take(x, indices, axis=axis), samples(
+    ("flat", ((3, 4),), {"indices": [0, 5, 11, 5]}),
+    ("rows", ((3, 4),), {"indices": [2, 0, 2], "axis": 0}),
+    ("columns", ((3, 4),), {"indices": [[1, 3], [0, 0]], "axis": 1}),
+), kinds=_ALL, exact=True)
+recipe("split", lambda x, num_or_size_splits, axis=0:
+       np.concatenate(np.split(x, _split_points(num_or_size_splits, x.shape[axis]), axis=axis),
+                      axis=axis) * _split_weights(x.shape, num_or_size_splits, axis), samples(
+    ("equal", ((4, 3),), {"num_or_size_splits": 2}),
+    ("sizes", ((2, 5),), {"num_or_size_splits": [1, 3, 1], "axis": 1}),
+), call=lambda x, num_or_size_splits, axis=0: _weighted_split(x, num_or_size_splits, axis))
+
+
+def _pt() -> Any:
+    import polytape
+
+    return polytape
+
+
+def _arg_reduce(fn: Callable[..., Any], x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
+    return np.asarray(fn(x, axis=axis, keepdims=keepdims), dtype=np.int64)
+
+
+def _cumsum(x: np.ndarray, axis: Any, reverse: bool) -> np.ndarray:
+    if axis is None:
+        x, axis = x.reshape(-1), 0
+    if reverse:
+        return np.flip(np.cumsum(np.flip(x, axis), axis=axis, dtype=x.dtype), axis)
+    return np.cumsum(x, axis=axis, dtype=x.dtype)
+
+
+def _lse(x: np.ndarray, axis: Any) -> np.ndarray:
+    m = np.max(x, axis=axis, keepdims=True)
+    return m + np.log(np.sum(np.exp(x - m), axis=axis, keepdims=True))
+
+
+def _split_points(spec: Any, n: int) -> Any:
+    if isinstance(spec, int):
+        return spec
+    return list(np.cumsum(spec)[:-1])
+
+
+def _split_weights(shape: tuple, spec: Any, axis: int) -> np.ndarray:
+    # Each part is scaled by (its position + 1) before rejoining, so a part returned in the
+    # wrong place or with the wrong size changes the result (and the gradient).
+    n = shape[axis]
+    sizes = [n // spec] * spec if isinstance(spec, int) else list(spec)
+    w = np.concatenate([np.full(s, i + 1.0) for i, s in enumerate(sizes)])
+    view = [1] * len(shape)
+    view[axis] = n
+    return w.reshape(view)
+
+
+def _weighted_split(x: Any, spec: Any, axis: int) -> Any:
+    pt = _pt()
+    parts = pt.split(x, spec, axis=axis)
+    return pt.concat([p * float(i + 1) for i, p in enumerate(parts)], axis=axis)

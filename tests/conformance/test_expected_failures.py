@@ -1,0 +1,110 @@
+"""Expected-failure files: known gaps are listed and do not block certification; an entry
+for a case that passes (a stale entry) fails it."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from polytape.conformance.expected_failures import ExpectedFailure, load_file, match
+
+# exp's four value cases, plus sin's (which pass: a run where nothing passed certifies nothing).
+EXP_VALUES = "test_value and (exp-{name} or sin-{name}) and not logsumexp and not arcsin"
+
+
+@pytest.fixture
+def wrong_exp(register_backend, variant):
+    """A backend whose exp is 1% off (its four exp value cases fail)."""
+    return register_backend(variant("faulty_exp", exp=lambda x: np.exp(x) * 1.01), "faulty_exp")
+
+
+def test_text_file_turns_failures_into_known_gaps(certify, wrong_exp, tmp_path):
+    xfail = tmp_path / "faulty_exp.txt"
+    xfail.write_text("# known gaps of faulty_exp\n\n"
+                     "test_value[exp-faulty_exp-   exp is approximated to 1%\n")
+    cert = certify("--backend", wrong_exp, "--xfail-file", str(xfail),
+                   "-k", EXP_VALUES.format(name=wrong_exp))
+    assert cert.code == 0, cert.markdown
+    b = cert.backend(wrong_exp)
+    assert b["verdict"] == "certified"
+    assert b["counts"]["xfailed"] == 4 and b["failures"] == [] and b["counts"]["passed"] == 4
+    gaps = {g["id"]: g["reason"] for g in b["known_gaps"]}
+    assert "test_op_values.py::test_value[exp-faulty_exp-float32]" in gaps
+    assert all("exp is approximated to 1%" in r for r in gaps.values())
+    assert "### Known gaps (4)" in cert.markdown
+    assert cert.data["expected_failure_entries"][0]["matched"] == 4
+
+
+def test_without_the_file_the_same_run_fails(certify, wrong_exp):
+    cert = certify("--backend", wrong_exp, "-k", EXP_VALUES.format(name=wrong_exp))
+    assert cert.code == 1
+    assert len(cert.backend(wrong_exp)["failures"]) == 4
+
+
+def test_stale_entry_fails_certification(certify, register_backend, variant, tmp_path):
+    """XPASS is strict: an entry for a case that passes fails the run, naming the case."""
+    name = register_backend(variant("fixed_exp"), "fixed_exp")
+    xfail = tmp_path / "stale.json"
+    xfail.write_text(json.dumps({"backend": name, "expected_failures": [
+        {"id": "test_value[exp-fixed_exp-float32]", "reason": "was broken in 1.0"}]}))
+    cert = certify("--backend", name, "--xfail-file", str(xfail), "-k", EXP_VALUES.format(name=name))
+    assert cert.code == 1
+    b = cert.backend(name)
+    assert b["verdict"] == "not certified"
+    (failure,) = b["failures"]
+    assert failure["id"] == "test_op_values.py::test_value[exp-fixed_exp-float32]"
+    assert failure["outcome"] == "xpassed" and "stale" in failure["message"]
+
+
+def test_scoped_file_applies_to_its_backend_only(certify, wrong_exp, tmp_path):
+    xfail = tmp_path / "gaps.txt"
+    xfail.write_text("test_value[exp-  exp is approximated\n")
+    cert = certify("--backend", wrong_exp, "--xfail-file", f"some_other_backend={xfail}",
+                   "-k", EXP_VALUES.format(name=wrong_exp))
+    assert cert.code == 1
+    assert cert.backend(wrong_exp)["counts"]["xfailed"] == 0
+
+
+def test_backend_ships_its_own_expected_failures(certify, register_backend, variant):
+    cls = variant("shipped_gaps", exp=lambda x: np.exp(x) * 1.01)
+    cls.conformance_expected_failures = {"test_value[exp-shipped_gaps-": "our exp is approximate"}
+    name = register_backend(cls, "shipped_gaps")
+    cert = certify("--backend", name, "-k", EXP_VALUES.format(name=name))
+    assert cert.code == 0
+    gaps = cert.backend(name)["known_gaps"]
+    assert len(gaps) == 4 and all("our exp is approximate" in g["reason"] for g in gaps)
+
+
+def test_file_formats(tmp_path):
+    text = tmp_path / "a.txt"
+    text.write_text("# comment\nid_one  # reason one\nid_two | reason two\nid_three\n")
+    entries = load_file(str(text))
+    assert [(e.substring, e.reason) for e in entries] == [
+        ("id_one", "reason one"), ("id_two", "reason two"), ("id_three", "listed in a.txt")]
+    flat = tmp_path / "b.json"
+    flat.write_text(json.dumps({"x[": "why"}))
+    (e,) = load_file(f"mychip={flat}")
+    assert (e.substring, e.reason, e.backend) == ("x[", "why", "mychip")
+    bad = tmp_path / "c.json"
+    bad.write_text(json.dumps({"expected_failures": [{"reason": "no id"}]}))
+    with pytest.raises(ValueError, match="'id'"):
+        load_file(str(bad))
+    with pytest.raises(ValueError, match="cannot read"):
+        load_file(str(tmp_path / "missing.txt"))
+
+
+def test_match_respects_backend_and_counts_uses():
+    entries = [ExpectedFailure("exp-", "r", "f", backend="a"), ExpectedFailure("sin-", "s", "f")]
+    assert match(entries, "test_value[exp-a-float32]", "b") is None
+    assert match(entries, "test_value[exp-a-float32]", "a") is entries[0]
+    assert match(entries, "test_value[sin-b-float16]", "b") is entries[1]
+    assert [e.used for e in entries] == [1, 1]
+
+
+def test_malformed_file_is_a_usage_error(certify, tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json")
+    cert = certify("--backend", "numpy", "--xfail-file", str(bad), "-k", "s000_quadratic")
+    assert cert.code == 4

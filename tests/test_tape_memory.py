@@ -1,0 +1,123 @@
+"""A non-persistent tape holds nothing once it has answered: the forward pass's
+intermediates die (by reference counting alone, no garbage collection) as soon as
+``gradient`` or ``jacobian`` returns, while a persistent tape keeps them until it
+is dropped.
+"""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from typing import Any
+
+import numpy as np
+import pytest
+
+import polytape as pt
+
+STEPS = 5
+X0 = np.array([0.3, -1.2, 2.0], dtype=np.float32)
+
+
+def _ref(obj: Any) -> weakref.ref | None:
+    try:
+        return weakref.ref(obj)
+    except TypeError:  # e.g. a NumPy scalar: not weak-referenceable
+        return None
+
+
+def _forward(tape: pt.GradientTape, x: pt.Tensor) -> tuple[pt.Tensor, list[weakref.ref]]:
+    """``sum(f(f(...f(x))))`` with ``f(y) = sin(y) * 1.01``; weakrefs to every intermediate
+    tensor and its backend array (the caller keeps only the loss)."""
+    refs = []
+    y = x
+    for _ in range(STEPS):
+        s = pt.sin(y)
+        y = s * 1.01
+        for t in (s, y):
+            refs += [r for r in (weakref.ref(t), _ref(t.data)) if r is not None]
+    return pt.sum(y), refs
+
+
+def _expected_gradient(x: np.ndarray) -> np.ndarray:
+    y, g = x.astype(np.float64), np.ones_like(x, dtype=np.float64)
+    for _ in range(STEPS):
+        g = g * 1.01 * np.cos(y)  # chain rule, innermost first
+        y = np.sin(y) * 1.01
+    return g
+
+
+def _alive(refs: list[weakref.ref]) -> int:
+    return sum(r() is not None for r in refs)
+
+
+@pytest.fixture
+def no_gc():
+    """Only reference counting frees objects here: a cycle would keep them alive."""
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
+def test_gradient_releases_every_intermediate(backend: str, no_gc: None) -> None:
+    x = pt.constant(X0)
+    with pt.GradientTape() as tape:
+        tape.watch(x)
+        loss, refs = _forward(tape, x)
+    assert _alive(refs) == len(refs) >= 2 * STEPS  # the tape holds them for the backward pass
+
+    g = tape.gradient(loss, x)
+
+    assert _alive(refs) == 0
+    np.testing.assert_allclose(g.numpy(), _expected_gradient(X0), rtol=1e-5)
+    with pytest.raises(RuntimeError, match="persistent=True"):
+        tape.gradient(loss, x)  # and it answers only once
+
+
+def test_jacobian_releases_every_intermediate(backend: str, no_gc: None) -> None:
+    x = pt.constant(X0)
+    with pt.GradientTape() as tape:
+        tape.watch(x)
+        y = x
+        refs = []
+        for _ in range(STEPS):
+            y = pt.sin(y) * 1.01
+            refs.append(weakref.ref(y))
+        refs.pop()  # the last one is the target, which the caller holds
+    assert _alive(refs) == len(refs) == STEPS - 1
+
+    jac = tape.jacobian(y, x)
+
+    assert _alive(refs) == 0
+    np.testing.assert_allclose(jac.numpy(), np.diag(_expected_gradient(X0)), rtol=1e-5, atol=1e-7)
+
+
+def test_persistent_tape_keeps_intermediates_until_dropped(backend: str, no_gc: None) -> None:
+    x = pt.constant(X0)
+    with pt.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        loss, refs = _forward(tape, x)
+
+    first = tape.gradient(loss, x)
+    second = tape.gradient(loss, x)
+
+    assert _alive(refs) == len(refs)  # a persistent tape must keep what later calls need
+    np.testing.assert_allclose(first.numpy(), second.numpy())
+    np.testing.assert_allclose(first.numpy(), _expected_gradient(X0), rtol=1e-5)
+    del tape
+    assert _alive(refs) == 0
+
+
+def test_failed_gradient_still_releases_a_non_persistent_tape(backend: str, no_gc: None) -> None:
+    x = pt.constant(X0)
+    with pt.GradientTape() as tape:
+        tape.watch(x)
+        loss, refs = _forward(tape, x)
+
+    with pytest.raises(pt.ShapeError):
+        tape.gradient(loss, x, output_gradients=pt.constant([1.0, 2.0]))  # loss is a scalar
+
+    assert _alive(refs) == 0
