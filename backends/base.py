@@ -123,6 +123,18 @@ class Backend:
         """
         return None
 
+    def update_in_place(self, arr: Any, delta: Any, subtract: bool) -> bool:
+        """Add (``subtract=True``: subtract) ``delta`` into ``arr`` itself and return True --
+        only when no one but the caller can observe ``arr``'s memory; else (the default)
+        change nothing and return False.
+
+        ``Variable.assign_add``/``assign_sub`` (optimizer updates) ask this first and fall
+        back to a new array: tensors are immutable, so an in-place update is allowed only
+        where proving nothing else holds ``arr`` (a tape record, a ``read_value`` result, a
+        view, an export) is possible. ``delta`` has ``arr``'s shape and dtype.
+        """
+        return False
+
     def shape(self, arr: Any) -> tuple[int, ...]:
         """The shape of ``arr`` as a tuple of ints."""
         return tuple(arr.shape)

@@ -17,8 +17,8 @@ from .implementations import FLOOR, Implementation, discover
 from .workloads import WORKLOADS, by_name
 
 DEFAULT_OUTPUT = Path(__file__).resolve().parent / "results.json"
-FULL = {"repetitions": 21, "sample_s": 0.05, "warmup": 2}
-QUICK = {"repetitions": 3, "sample_s": 0.005, "warmup": 1}
+FULL = {"repetitions": 31, "sample_s": 0.05, "warmup": 2, "settle_s": 0.05}
+QUICK = {"repetitions": 3, "sample_s": 0.005, "warmup": 1, "settle_s": 0.0}
 
 
 def _as_numpy(result: Any) -> np.ndarray:
@@ -73,7 +73,7 @@ def run_workload(workload: Any, impls: list[Implementation], settings: dict[str,
             variants[impl.name] = workload.variant(impl)
     order = [i.name for i in impls if i.name in fns]
     timings = harness.interleaved({n: fns[n] for n in order}, settings["repetitions"],
-                                  settings["sample_s"], settings["warmup"])
+                                  settings["sample_s"], settings["warmup"], settings["settle_s"])
     medians = {n: t["median_s"] for n, t in timings.items()}
     ratios = {}
     for p in (n for n in order if n.startswith("polytape-")):

@@ -1,15 +1,21 @@
 """Timing: interleaved repetitions in one process, medians per implementation.
 
-Each repetition times every implementation once, in an order that rotates from
-one repetition to the next, so slow drifts of the machine (frequency, another
-process) fall on all of them alike. A sample is the mean time of ``number``
-back-to-back calls, with ``number`` calibrated so one sample lasts about
-``sample_s`` seconds. The garbage collector stays on: reference cycles a
-library creates are part of its cost.
+Each repetition times every implementation once, in an order shuffled afresh
+(seeded, so runs are repeatable) for each repetition, so slow drifts of the
+machine (frequency, another process) fall on all of them alike. Shuffling also
+varies which implementation runs just before which: BLAS and OpenMP worker
+threads keep spinning for a while after a call, and on a small machine a fixed
+neighbour (NumPy's OpenBLAS before torch's OpenMP, say) would always slow the
+same one down. For the same reason the harness pauses ``settle_s`` (untimed)
+between samples. A sample is the mean time of ``number`` back-to-back calls,
+with ``number`` calibrated so one sample lasts about ``sample_s`` seconds. The
+garbage collector stays on: reference cycles a library creates are part of its
+cost.
 """
 
 from __future__ import annotations
 
+import random
 import statistics
 import time
 from collections.abc import Callable
@@ -38,7 +44,7 @@ def calibrate(fn: Callable[[], Any], sample_s: float) -> int:
 
 
 def interleaved(fns: dict[str, Callable[[], Any]], repetitions: int, sample_s: float,
-                warmup: int = 2) -> dict[str, dict[str, Any]]:
+                warmup: int = 2, settle_s: float = 0.0) -> dict[str, dict[str, Any]]:
     """``{name: {"median_s", "min_s", "samples_s", "number"}}`` for each function."""
     names = list(fns)
     for name in names:
@@ -46,9 +52,11 @@ def interleaved(fns: dict[str, Callable[[], Any]], repetitions: int, sample_s: f
             fns[name]()
     number = {name: calibrate(fns[name], sample_s) for name in names}
     samples: dict[str, list[float]] = {name: [] for name in names}
-    for rep in range(repetitions):
-        k = rep % len(names)
-        for name in names[k:] + names[:k]:
+    order = random.Random(0)
+    for _ in range(repetitions):
+        for name in order.sample(names, len(names)):
+            if settle_s:
+                time.sleep(settle_s)
             samples[name].append(_time(fns[name], number[name]))
     return {name: {"median_s": statistics.median(s), "min_s": min(s), "samples_s": s,
                    "number": number[name]} for name, s in samples.items()}

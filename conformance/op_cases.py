@@ -92,9 +92,18 @@ def check_value(recipe: Recipe, sample: Sample, backend: str, dtype: str) -> Non
                  dtype, "value", what, tol=tol, magnitude=magnitude)
 
 
+def _held(recipe: Recipe, samples: Any, backend: str, dtype: str) -> list[Sample]:
+    """The samples whose result dtype ``backend`` can hold: a cast to a dtype the backend
+    does not offer (array-api-strict has no float16) is not a gap in the op."""
+    import polytape as pt
+
+    held = {str(d) for d in pt.get_backend(backend).supported_dtypes()}
+    return [s for s in samples if str(recipe.out_dtype(dtype, s.attrs)) in held]
+
+
 def _value_fn(recipe: Recipe):
     def fn(backend: str, dtype: Any) -> None:
-        for sample in recipe.samples:
+        for sample in _held(recipe, recipe.samples, backend, str(dtype)):
             check_value(recipe, sample, backend, str(dtype))
     return fn
 
@@ -341,7 +350,7 @@ def check_jvp(recipe: Recipe, sample: Sample, backend: str, dtype: str) -> None:
 
 def _per_sample(check: Any, recipe: Recipe):
     def fn(backend: str, dtype: Any) -> None:
-        for sample in _grad_samples(recipe, str(dtype)):
+        for sample in _held(recipe, _grad_samples(recipe, str(dtype)), backend, str(dtype)):
             check(recipe, sample, backend, str(dtype))
     return fn
 

@@ -207,14 +207,23 @@ class Variable(Tensor):
         return self
 
     def assign_add(self, delta: Any) -> Variable:
-        """Add ``delta`` to the value and return the variable."""
-        self._data = self._backend.kernels["add"](self._data, self._converted(delta, "assign_add"))
+        """Add ``delta`` to the value and return the variable.
+
+        Tensors read from the variable before keep the value they saw: the update
+        happens in place only where the backend proves nothing else holds the array
+        (see ``Backend.update_in_place``), else it makes a new one.
+        """
+        d = self._converted(delta, "assign_add")
+        if not self._backend.update_in_place(self._data, d, False):
+            self._data = self._backend.kernels["add"](self._data, d)
         return self
 
     def assign_sub(self, delta: Any) -> Variable:
-        """Subtract ``delta`` from the value and return the variable."""
-        self._data = self._backend.kernels["subtract"](
-            self._data, self._converted(delta, "assign_sub"))
+        """Subtract ``delta`` from the value and return the variable (in place when unobservable,
+        as :meth:`assign_add`)."""
+        d = self._converted(delta, "assign_sub")
+        if not self._backend.update_in_place(self._data, d, True):
+            self._data = self._backend.kernels["subtract"](self._data, d)
         return self
 
     def read_value(self) -> Tensor:

@@ -121,3 +121,39 @@ def test_failed_gradient_still_releases_a_non_persistent_tape(backend: str, no_g
         tape.gradient(loss, x, output_gradients=pt.constant([1.0, 2.0]))  # loss is a scalar
 
     assert _alive(refs) == 0
+
+
+# -- variable updates: in place only when nobody else can see the old value -------------------
+def test_variable_updates_never_change_what_was_read_before(backend: str) -> None:
+    user = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    v = pt.Variable(user)
+    snapshot = v.read_value()
+    view = v[1:]                      # a slice: on NumPy, a view of the variable's array
+    x = pt.constant([2.0, 2.0, 2.0])
+    with pt.GradientTape(persistent=True) as tape:
+        tape.watch(x)
+        y = pt.sum(v * x)             # the tape saves v's value for d y / d x
+    for _ in range(3):
+        v.assign_sub(pt.constant([1.0, 1.0, 1.0]))
+        v.assign_add([0.5, 0.5, 0.5])
+
+    np.testing.assert_array_equal(v.numpy(), [-0.5, 0.5, 1.5])
+    np.testing.assert_array_equal(user, [1.0, 2.0, 3.0])          # the caller's array
+    np.testing.assert_array_equal(snapshot.numpy(), [1.0, 2.0, 3.0])
+    np.testing.assert_array_equal(view.numpy(), [2.0, 3.0])
+    np.testing.assert_array_equal(tape.gradient(y, x).numpy(), [1.0, 2.0, 3.0])
+
+
+def test_numpy_variable_updates_in_place_only_when_unshared() -> None:
+    v = pt.Variable(np.array([1.0, 2.0], dtype=np.float32), backend="numpy")
+    v.assign_add([1.0, 1.0])          # the first update leaves the caller's array alone
+    before = id(v.data)
+    v.assign_add([1.0, 1.0])          # now nothing but v holds its array: no copy
+    assert id(v.data) == before
+    np.testing.assert_array_equal(v.numpy(), [3.0, 4.0])
+
+    held = v.data                     # someone else holds it: the update must make a new one
+    v.assign_sub([3.0, 3.0])
+    assert v.data is not held
+    np.testing.assert_array_equal(held, [3.0, 4.0])
+    np.testing.assert_array_equal(v.numpy(), [0.0, 1.0])

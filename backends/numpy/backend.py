@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import math
 import operator
+import sys
 from typing import Any
 
 import ml_dtypes
@@ -33,6 +35,8 @@ class NumpyBackend(Backend):
         self.kernels = make_kernels(np, erf=_erf())
         self.kernels.update(_fast_kernels())
         self._constants: dict[tuple, np.ndarray] = {}
+        # -1 (never in place) where reference counts cannot be read (not CPython).
+        self._exclusive_refs = self._calibrate_exclusive_refs() if _refcount is not None else -1
 
     def constant_like(self, value: float, like: Any) -> Any | None:
         # A 0-stride view of one read-only element: no allocation, and kernels read one element.
@@ -40,13 +44,33 @@ class NumpyBackend(Backend):
         if not shape:
             return None  # a 0-d array is as cheap to make as a view of one
         dtype = like.dtype
+        # -0.0 == 0 and NaN != NaN as dict keys: those are made afresh, never cached.
+        cacheable = value == value and (value != 0 or math.copysign(1.0, value) > 0)
         key = (value, dtype)
-        element = self._constants.get(key)
+        element = self._constants.get(key) if cacheable else None
         if element is None:
             element = np.full((), value, dtype)
             element.flags.writeable = False
-            self._constants[key] = element
+            if cacheable:
+                self._constants[key] = element
         return np.ndarray(shape, dtype, element, 0, (0,) * len(shape))
+
+    def update_in_place(self, arr: Any, delta: Any, subtract: bool) -> bool:
+        # An array that owns its memory can only be shared through references to it (views
+        # keep it as their .base; tape records, tensors and exports hold it): at the baseline
+        # count -- the caller's one reference, measured through this same call path -- no
+        # one else can see it change.
+        if (type(arr) is not np.ndarray or arr.base is not None or not arr.flags.writeable
+                or _refcount(arr) > self._exclusive_refs):
+            return False
+        (np.subtract if subtract else np.add)(arr, delta, out=arr)
+        return True
+
+    def _calibrate_exclusive_refs(self) -> int:
+        """The reference count update_in_place sees for an array only its caller's slot holds."""
+        holder = _Holder()
+        holder._data = np.zeros(1)
+        return _probe_refs(self, holder)
 
     def asarray(self, obj: Any, dtype: pd.DType | None = None, device: str | None = None) -> Any:
         native = None if dtype is None else self.native_dtype(dtype)
@@ -60,6 +84,28 @@ class NumpyBackend(Backend):
 
     def from_dlpack(self, obj: Any) -> Any:
         return np.from_dlpack(obj)
+
+
+_refcount = getattr(sys, "getrefcount", None)
+
+
+class _Holder:
+    """Stands in for a Variable (one slot holding the array) while calibrating."""
+
+    __slots__ = ("_data",)
+
+
+def _probe_refs(backend: NumpyBackend, holder: _Holder) -> int:
+    # Mirrors Variable.assign_add's call, `backend.update_in_place(self._data, ...)`, so the
+    # count includes exactly the references that call path adds on this Python version.
+    return backend._count_refs(holder._data, None, True)
+
+
+def _count(self: NumpyBackend, arr: Any, delta: Any, subtract: bool) -> int:
+    return _refcount(arr)
+
+
+NumpyBackend._count_refs = _count
 
 
 def _fast_kernels() -> dict[str, Any]:
@@ -145,6 +191,10 @@ def where(c: Any, x: Any, y: Any) -> Any:
     mask = c.astype(bits)
     np.negative(mask, out=mask)  # True -> all bits set
     xb, yb = x.view(bits), y.view(bits)
+    if y.shape == shape and y.ndim and not any(y.strides) and not yb[(0,) * y.ndim]:
+        # y is a broadcast zero (constant_like(0, ...)), as in every ReLU backward pass:
+        # y ^ ((x ^ y) & mask) is then x & mask.
+        return np.bitwise_and(xb, mask).view(x.dtype)
     t = np.bitwise_xor(xb, yb)
     t = np.bitwise_and(t, mask, out=t if t.shape == shape else None)
     np.bitwise_xor(t, yb, out=t)

@@ -39,13 +39,9 @@ class ArrayApiStrictBackend(Backend):
         pt.int64: xp.int64, pt.uint8: xp.uint8, pt.float32: xp.float32, pt.float64: xp.float64,
     }
 
-    # Known gaps the conformance suite lists on the certificate (test-id substring -> reason).
-    # A listed case that starts passing fails certification, so this list cannot go stale.
-    conformance_expected_failures = {
-        "[astype-array_api_strict": "array-api-strict has no float16; the suite's astype case "
-                                    "also casts to float16, which this backend refuses with "
-                                    "DTypeError",
-    }
+    # Known gaps the conformance suite would list on the certificate (test-id substring ->
+    # reason). None today; a listed case that starts passing fails certification.
+    conformance_expected_failures: dict[str, str] = {}
 
     def __init__(self) -> None:
         super().__init__()
