@@ -77,7 +77,9 @@ def _where(kernel: Callable[..., Any], be: Any) -> Callable[[Any, Any, Any], Any
     return fn
 
 
-_cache: dict[int, tuple[Any, KernelNamespace]] = {}
+# id(backend) -> (backend, the kernels mapping the namespace was built from, namespace); the
+# entry holds both objects, so comparing them with `is` cannot be fooled by a recycled id.
+_cache: dict[int, tuple[Any, Any, KernelNamespace]] = {}
 
 
 # (backend, its kernels, namespace) of the last lookup: one tuple, replaced whole, so a thread
@@ -98,8 +100,6 @@ def kernel_namespace(backend: Any) -> KernelNamespace:
 
 def _kernel_namespace(backend: Any) -> KernelNamespace:
     hit = _cache.get(id(backend))
-    if hit is None or hit[0] is not backend or hit[1]._kernels_id != id(backend.kernels):
-        ns = KernelNamespace(backend)
-        ns._kernels_id = id(backend.kernels)
-        hit = _cache[id(backend)] = (backend, ns)
-    return hit[1]
+    if hit is None or hit[0] is not backend or hit[1] is not backend.kernels:
+        hit = _cache[id(backend)] = (backend, backend.kernels, KernelNamespace(backend))
+    return hit[2]

@@ -123,7 +123,6 @@ class BackendRegistry:
         self._built: dict[str, Any] = {}
         self._own_kernels: dict[str, dict[str, Callable[..., Any]]] = {}
         self._failed: dict[str, str] = {}
-        self._retired: list[Any] = []
         self._lock = threading.RLock()
         self.current_plugin = "<runtime>"
         # Filled by polytape_register_ops; applied when a backend is built (and refreshed after).
@@ -292,9 +291,6 @@ class BackendRegistry:
         """
         with self._lock:
             for name, be in self._built.items():
-                # Caches keyed on id(kernels) must never see a new dict at a recycled
-                # address, so replaced dicts are kept (refreshes are rare: plugin changes).
-                self._retired.append(be.kernels)
                 be.kernels = self._completed(name)
 
 
