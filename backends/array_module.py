@@ -99,14 +99,6 @@ def make_kernels(xp: Any, scatter_add: Callable[[Any, Any, Any], None] | None = 
     def pad(x, pad_width, constant_value=0):
         return xp.pad(x, pad_width, mode="constant", constant_values=constant_value)
 
-    def split_sizes(x, sizes, axis):
-        bounds = []
-        total = 0
-        for s in sizes[:-1]:
-            total += s
-            bounds.append(total)
-        return tuple(xp.split(x, bounds, axis=axis))
-
     def clip(x, lo=None, hi=None):
         # Bounds are Python numbers already in x's range; as arrays of x's dtype they cannot
         # widen the result (NumPy would give float32 for a bfloat16 x and a float bound).
@@ -149,7 +141,6 @@ def make_kernels(xp: Any, scatter_add: Callable[[Any, Any, Any], None] | None = 
         "squeeze": lambda x, axis: xp.squeeze(x, axis),
         "concat": lambda *xs, axis: xp.concatenate(xs, axis=axis),
         "stack": lambda *xs, axis: xp.stack(xs, axis=axis),
-        "split": split_sizes,
         "tile": lambda x, reps: xp.tile(x, reps),
         "flip": lambda x, axis: xp.flip(x, axis),
         "pad": pad,

@@ -238,10 +238,6 @@ def stack(*xs: torch.Tensor, axis: int) -> torch.Tensor:
     return torch.stack(xs, dim=axis)
 
 
-def split(x: torch.Tensor, sizes: Sequence[int], axis: int) -> tuple[torch.Tensor, ...]:
-    return tuple(torch.split(x, [int(s) for s in sizes], dim=axis))
-
-
 def tile(x: torch.Tensor, reps: Any) -> torch.Tensor:
     reps = (int(reps),) if isinstance(reps, (int, np.integer)) else tuple(int(r) for r in reps)
     return torch.tile(x, reps)
@@ -363,7 +359,7 @@ KERNELS: dict[str, Kernel] = {
     # shapes and indexing
     "reshape": reshape, "transpose": transpose, "broadcast_to": broadcast_to,
     "expand_dims": expand_dims, "squeeze": squeeze, "concat": concat, "stack": stack,
-    "split": split, "tile": tile, "flip": flip, "pad": pad, "getitem": getitem,
+    "tile": tile, "flip": flip, "pad": pad, "getitem": getitem,
     "index_add": index_add, "astype": astype,
 }
 
