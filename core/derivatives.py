@@ -18,7 +18,7 @@ whose VJP scatter-adds with ``index_add``); see their comments in :mod:`polytape
 Conventions at non-smooth points: ``max``/``min`` reductions split the gradient
 evenly among tied extrema (TensorFlow's rule); ``maximum``/``minimum`` give ties to
 the first input; ``clip`` passes the gradient where ``lo <= x <= hi``; ``relu`` and
-``abs`` have gradient 0 at 0.
+``abs`` have gradient 0 at 0 (``relu``'s gradient is the op ``relu_backward``, 0 at NaN too).
 """
 
 from __future__ import annotations
@@ -226,6 +226,11 @@ def _log_softmax_kernel(k, x, axis):
         return shifted - k["log"](k["sum"](k["exp"](shifted), axis=axis, keepdims=True))
 
 
+def _relu_backward_kernel(k, g, x):
+    # g where x > 0, else 0 (also at x = 0 and x = NaN, where the comparison is false)
+    return k["where"](k["greater"](x, k["zeros"]((), x.dtype)), g, k["zeros"]((), g.dtype))
+
+
 def _tile_vjp(ns, g, ans, x, reps):
     # The front end gives x as many dimensions as reps, so output axis i is (reps[i], shape[i]):
     # split each axis in two and sum over the repetition halves.
@@ -355,8 +360,13 @@ defop("sigmoid", vjp=lambda ns, g, ans, x: g * ans * (1 - ans),
       jvp=lambda ns, t, ans, x: t * ans * (1 - ans))
 defop("softplus", vjp=lambda ns, g, ans, x: g * ns.sigmoid(x),
       jvp=lambda ns, t, ans, x: t * ns.sigmoid(x))
-defop("relu", vjp=lambda ns, g, ans, x: ns.where(x > 0, g, _zeros(ns, g)),
-      jvp=lambda ns, t, ans, x: ns.where(x > 0, t, _zeros(ns, t)))
+defop("relu", vjp=lambda ns, g, ans, x: ns.relu_backward(g, x),
+      jvp=lambda ns, t, ans, x: ns.relu_backward(t, x))
+# relu's gradient as one op (PyTorch's threshold_backward): one fused kernel where a backend has
+# one, instead of a comparison and a select. Linear in g; piecewise constant in x (no gradient).
+defop("relu_backward", default_kernel=_relu_backward_kernel,
+      vjp=(lambda ns, gg, ans, g, x: unbroadcast(ns, ns.relu_backward(gg, x), g.shape), None),
+      jvp=(lambda ns, t, ans, g, x: ns.relu_backward(t, x), None))
 defop("clip", vjp=_clip_vjp, jvp=_clip_jvp)  # scalar bounds lo/hi (None = unbounded)
 for _name in ("sign", "floor", "ceil", "round", "logical_not"):
     defop(_name, differentiable=False)

@@ -28,7 +28,7 @@ __all__ = [
     # elementwise
     "negative", "abs", "sign", "exp", "expm1", "log", "log1p", "sqrt", "square", "sin", "cos",
     "tan", "tanh", "sinh", "cosh", "arcsin", "arccos", "arctan", "erf", "sigmoid", "relu",
-    "softplus", "floor", "ceil", "round", "logical_not", "identity",
+    "relu_backward", "softplus", "floor", "ceil", "round", "logical_not", "identity",
     "add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "arctan2",
     "floor_divide", "remainder", "equal", "not_equal", "less", "less_equal", "greater",
     "greater_equal", "logical_and", "logical_or", "logical_xor", "where",
@@ -104,6 +104,15 @@ less = _binary("less", "Elementwise ``x < y`` (bool).")
 less_equal = _binary("less_equal", "Elementwise ``x <= y`` (bool).")
 greater = _binary("greater", "Elementwise ``x > y`` (bool).")
 greater_equal = _binary("greater_equal", "Elementwise ``x >= y`` (bool).")
+relu_backward = _binary("relu_backward", """The gradient of :func:`relu`: ``g`` where ``x > 0``, else 0.
+
+``relu``'s backward pass runs this one op (PyTorch's ``threshold_backward``); it is 0
+at ``x == 0`` and where ``x`` is NaN. ``g`` and ``x`` broadcast together. It is linear
+in ``g`` and has no gradient with respect to ``x``.
+
+>>> pt.relu_backward(pt.constant([5.0, 6.0, 7.0]), pt.constant([-1.0, 0.0, 2.0])).numpy()
+array([0., 0., 7.])
+""")
 _arctan2 = _binary("arctan2", "")
 _divide = _binary("divide", "")
 

@@ -146,6 +146,7 @@ def _fast_kernels() -> dict[str, Any]:
         "divide": _arithmetic(np.true_divide, operator.truediv),
         "power": _arithmetic(np.power, operator.pow),
         "relu": relu, "sigmoid": sigmoid, "softplus": softplus, "where": where,
+        "relu_backward": relu_backward,
         "astype": astype,
         "zeros": lambda shape, dtype: scalar_or(shape, lambda: np.zeros(shape, dtype)),
         "ones": lambda shape, dtype: scalar_or(shape, lambda: np.ones(shape, dtype)),
@@ -199,6 +200,23 @@ def where(c: Any, x: Any, y: Any) -> Any:
     t = np.bitwise_and(t, mask, out=t if t.shape == shape else None)
     np.bitwise_xor(t, yb, out=t)
     return t.view(x.dtype)
+
+
+def relu_backward(g: Any, x: Any) -> Any:
+    """``g`` where ``x > 0``, else 0: :func:`where`'s bit select against zero, ``g & mask``.
+
+    The mask and the result share one buffer: a second fresh array of this size costs
+    more than the three passes (it comes back from the allocator as new pages).
+    """
+    with np.errstate(invalid="ignore"):  # ml_dtypes warns on NaN > 0 (False, as wanted)
+        positive = np.greater(x, 0)
+    if (type(g) is not np.ndarray or type(positive) is not np.ndarray or g.shape != x.shape
+            or g.dtype.itemsize not in _BITS or g.size < _BITWISE_WHERE_MIN):
+        return np.where(positive, g, np.zeros((), g.dtype))
+    bits = _BITS[g.dtype.itemsize]
+    mask = positive.astype(bits)
+    np.negative(mask, out=mask)  # True -> all bits set
+    return np.bitwise_and(g.view(bits), mask, out=mask).view(g.dtype)
 
 
 def _erf():

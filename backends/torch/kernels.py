@@ -58,6 +58,24 @@ def relu(x: torch.Tensor) -> torch.Tensor:
     return torch.relu(x)
 
 
+def relu_backward(g: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+    """``g`` where ``x > 0``, else 0, in one pass: torch's own ReLU backward,
+    ``threshold_backward`` (``x <= 0 ? 0 : g``), instead of a comparison and a select.
+
+    ``threshold_backward`` passes ``g`` where ``x`` is NaN, where this op gives 0; an ``x``
+    whose sum is NaN (a NaN, or infinities of both signs) takes the select instead. The
+    sum costs a fraction of the comparison it replaces, but reading it back would wait
+    for an accelerator, so off the CPU the select is used throughout.
+    """
+    if x.dtype is torch.bool or g.dtype != x.dtype or x.device.type != "cpu":
+        return where(x > 0, g, g.new_zeros(()))
+    if x.is_floating_point():
+        total = x.sum()
+        if total != total:
+            return where(x > 0, g, g.new_zeros(()))
+    return torch.ops.aten.threshold_backward(g, x, 0)
+
+
 def softplus(x: torch.Tensor) -> torch.Tensor:
     # log(exp(0) + exp(x)) as NumPy's logaddexp computes it; F.softplus switches to x
     # above a threshold, which is off by ~1e-10 relative in float64.
@@ -339,7 +357,8 @@ KERNELS: dict[str, Kernel] = {
     "square": torch.square, "sin": torch.sin, "cos": torch.cos, "tan": torch.tan,
     "tanh": torch.tanh, "sinh": torch.sinh, "cosh": torch.cosh, "arcsin": torch.asin,
     "arccos": torch.acos, "arctan": torch.atan, "erf": torch.erf, "sigmoid": torch.sigmoid,
-    "relu": relu, "softplus": softplus, "floor": _integral_identity(torch.floor),
+    "relu": relu, "relu_backward": relu_backward, "softplus": softplus,
+    "floor": _integral_identity(torch.floor),
     "ceil": _integral_identity(torch.ceil), "round": _integral_identity(torch.round),
     "logical_not": torch.logical_not, "identity": lambda x: x, "clip": clip,
     # elementwise, two inputs (same dtype)

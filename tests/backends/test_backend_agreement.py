@@ -95,6 +95,10 @@ CASES = [
     unary("sinh"), unary("cosh"), unary("arcsin", lo=-0.9, hi=0.9),
     unary("arccos", lo=-0.9, hi=0.9), unary("arctan"), unary("erf"), unary("sigmoid"),
     unary("relu", away=0.1), unary("softplus"), unary("identity"),
+    Case("relu_backward", "broadcast", pt.relu_backward, (uniform(3, 4), uniform(4, away=0.1))),
+    Case("relu_backward", "special values", pt.relu_backward,  # NaN x gives 0, as x > 0 is false
+         (exact([1.0, np.inf, np.nan, -1.0, 3.0, -0.0, 2.0]),
+          exact([np.nan, -1.0, 0.0, -0.0, -np.inf, 2.0, np.inf])), grad=False),
     Case("softplus", "large", pt.softplus, (exact([-30.0, -5.0, 0.0, 5.0, 20.5, 40.0]),), half=False),
     unary("sign", grad=False, away=0.1), unary("floor", grad=False), unary("ceil", grad=False),
     Case("round", "halves", pt.round, (exact([-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0.3]),), grad=False),

@@ -167,6 +167,9 @@ for _op, _ref, _dom, _dt in [("sign", np.sign, "away", SIGNED), ("floor", np.flo
                              ("ceil", np.ceil, "real", NUMERIC), ("round", np.round, "real", NUMERIC)]:
     case(_op, getattr(pt, _op), _ref, UNARY, domains=(_dom,), dtypes=_dt)
 case("logical_not", pt.logical_not, np.logical_not, UNARY, dtypes=ALL, out="bool")
+# relu's gradient: linear in g, a step in x (x kept away from 0, where it jumps)
+case("relu_backward", pt.relu_backward, lambda g, x: np.where(x > 0, g, 0), BINARY,
+     domains=("real", "away"), dtypes=NUMERIC)
 case("clip", lambda x: pt.clip(x, -0.5, 0.7), lambda x: np.clip(x, -0.5, 0.7), UNARY,
      name="clip-both", dtypes=FLOATS, batch=True)
 case("clip", lambda x: pt.clip(x, -1, 2), lambda x: np.clip(x, -1, 2), UNARY,
