@@ -160,7 +160,7 @@ class Variable(Tensor):
 
     >>> import polytape as pt
     >>> v = pt.Variable(2.0)
-    >>> v.assign_add(1.0).numpy()
+    >>> float(v.assign_add(1.0))
     3.0
     """
 

@@ -12,6 +12,8 @@ from typing import Any
 
 import numpy as np
 
+from . import sin_chain
+
 NAME = "big_chain"
 DESCRIPTION = "10 x (y = sin(y) * 1.01) on 1e6 float32s, forward + backward"
 RTOL = 1e-4
@@ -25,95 +27,28 @@ def x0() -> np.ndarray:
 
 
 def polytape(backend: str) -> Callable[[], Any]:
-    import polytape as pt
-
-    x = pt.constant(x0(), backend=backend)
-
-    def run() -> Any:
-        with pt.GradientTape() as tape:
-            tape.watch(x)
-            y = x
-            for _ in range(STEPS):
-                y = pt.sin(y) * 1.01
-            s = pt.sum(y)
-        return tape.gradient(s, x)
-    return run
+    return sin_chain.polytape(backend, STEPS, x0())
 
 
 def torch() -> Callable[[], Any]:
-    import torch as th
-
-    x = th.tensor(x0(), requires_grad=True)
-
-    def run() -> Any:
-        y = x
-        for _ in range(STEPS):
-            y = th.sin(y) * 1.01
-        return th.autograd.grad(y.sum(), x)[0]
-    return run
+    return sin_chain.torch(STEPS, x0())
 
 
 def autograd() -> Callable[[], Any]:
-    import autograd as ag
-    import autograd.numpy as anp
-
-    def f(y: Any) -> Any:
-        for _ in range(STEPS):
-            y = anp.sin(y) * np.float32(1.01)
-        return anp.sum(y)
-
-    df = ag.grad(f)
-    x = x0()
-    return lambda: df(x)
+    return sin_chain.autograd(STEPS, x0())
 
 
 def tensorflow() -> Callable[[], Any]:
-    import tensorflow as tf
-
-    x = tf.constant(x0())
-
-    def run() -> Any:
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = x
-            for _ in range(STEPS):
-                y = tf.sin(y) * 1.01
-            s = tf.reduce_sum(y)
-        return tape.gradient(s, x)
-    return run
+    return sin_chain.tensorflow(STEPS, x0())
 
 
 def numpy() -> Callable[[], Any]:
-    x = x0()
-
-    def run() -> Any:
-        return manual(x)
-    return run
-
-
-def manual(x: np.ndarray) -> np.ndarray:
-    """The hand-written forward and backward pass."""
-    return manual_backward(*manual_forward(x))
+    return sin_chain.numpy(STEPS, x0())
 
 
 def manual_forward(x: np.ndarray) -> tuple[list[np.ndarray], np.ndarray]:
-    """Forward, keeping what the backward needs: each sin's input (and the output's shape)."""
-    c = np.float32(1.01)
-    inputs = []
-    y = x
-    for _ in range(STEPS):
-        inputs.append(y)
-        y = np.sin(y) * c
-    return inputs, y
+    """The hand-written forward pass, keeping each sin's input (for :mod:`benchmarks.memory`)."""
+    return sin_chain.manual_forward(x, STEPS)
 
 
-def manual_backward(inputs: list[np.ndarray], y: np.ndarray) -> np.ndarray:
-    """Backward in place, dropping each saved input once used (``inputs`` ends empty)."""
-    c = np.float32(1.01)
-    g = np.full(y.shape, c, dtype=y.dtype)
-    while inputs:
-        a = inputs.pop()
-        g *= np.cos(a)
-        if inputs:
-            g *= c
-    return g
+manual_backward = sin_chain.manual_backward

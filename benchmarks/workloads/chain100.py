@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from . import sin_chain
+
 NAME = "chain100"
 DESCRIPTION = "100 x (y = sin(y) * 1.01) on 10 float32s, forward + backward"
 RTOL = 1e-4
@@ -19,75 +21,20 @@ X0 = np.linspace(0.1, 1.0, 10, dtype=np.float32)
 
 
 def polytape(backend: str) -> Callable[[], Any]:
-    import polytape as pt
-
-    x = pt.constant(X0, backend=backend)
-
-    def run() -> Any:
-        with pt.GradientTape() as tape:
-            tape.watch(x)
-            y = x
-            for _ in range(STEPS):
-                y = pt.sin(y) * 1.01
-            s = pt.sum(y)
-        return tape.gradient(s, x)
-    return run
+    return sin_chain.polytape(backend, STEPS, X0)
 
 
 def torch() -> Callable[[], Any]:
-    import torch as th
-
-    x = th.tensor(X0, requires_grad=True)
-
-    def run() -> Any:
-        y = x
-        for _ in range(STEPS):
-            y = th.sin(y) * 1.01
-        return th.autograd.grad(y.sum(), x)[0]
-    return run
+    return sin_chain.torch(STEPS, X0)
 
 
 def autograd() -> Callable[[], Any]:
-    import autograd as ag
-    import autograd.numpy as anp
-
-    def f(y: Any) -> Any:
-        for _ in range(STEPS):
-            y = anp.sin(y) * 1.01
-        return anp.sum(y)
-
-    df = ag.grad(f)
-    x = X0.copy()
-    return lambda: df(x)
+    return sin_chain.autograd(STEPS, X0)
 
 
 def tensorflow() -> Callable[[], Any]:
-    import tensorflow as tf
-
-    x = tf.constant(X0)
-
-    def run() -> Any:
-        with tf.GradientTape() as tape:
-            tape.watch(x)
-            y = x
-            for _ in range(STEPS):
-                y = tf.sin(y) * 1.01
-            s = tf.reduce_sum(y)
-        return tape.gradient(s, x)
-    return run
+    return sin_chain.tensorflow(STEPS, X0)
 
 
 def numpy() -> Callable[[], Any]:
-    x = X0.copy()
-
-    def run() -> Any:
-        inputs = []
-        y = x
-        for _ in range(STEPS):
-            inputs.append(y)
-            y = np.sin(y) * np.float32(1.01)
-        g = np.ones_like(y)
-        for a in reversed(inputs):
-            g = g * np.float32(1.01) * np.cos(a)
-        return g
-    return run
+    return sin_chain.numpy(STEPS, X0)
