@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from .creation import _shape as _creation_shape
 from .creation import constant
 from .dtypes import DType, as_dtype, float32
 from .errors import DTypeError, InvalidArgumentError, ShapeError
@@ -89,18 +90,7 @@ def _seed_value(seed: Any) -> int:
 
 
 def _shape(shape: Any, op: str) -> tuple[int, ...]:
-    if isinstance(shape, Tensor):
-        shape = shape.numpy().tolist()
-    if isinstance(shape, (int, np.integer)):
-        shape = (shape,)
-    try:
-        out = tuple(int(s) for s in shape)
-    except TypeError:
-        raise ShapeError(f"random.{op}: shape must be an int or a sequence of ints, "
-                         f"got {shape!r}") from None
-    if any(s < 0 for s in out):
-        raise ShapeError(f"random.{op}: shape {out} has a negative dimension")
-    return out
+    return _creation_shape(shape, f"random.{op}")
 
 
 def _number(value: Any, what: str, op: str) -> float:
