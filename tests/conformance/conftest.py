@@ -83,3 +83,21 @@ def numpy_variant(name: str, **kernels: Callable[..., Any]) -> type:
 def variant() -> Callable[..., type]:
     """:func:`numpy_variant`: make a NumPy backend class with some kernels replaced."""
     return numpy_variant
+
+
+# A fault meant to fail in every dtype is off by several times the loosest tolerance
+# there, so whether it is caught never depends on how a dtype rounds (bfloat16's value
+# rtol is 1.6e-2: an error of 1% is about one bfloat16 ulp).
+EXP_ERROR = 0.25
+
+
+@pytest.fixture
+def wrong_exp_kernel() -> Callable[[Any], Any]:
+    """An exp kernel whose results are ``EXP_ERROR`` (25%) too large, in the input's dtype."""
+    import numpy as np
+
+    from polytape.conformance.tolerances import GRADIENT, VALUE
+
+    loosest = max(t.rtol for table in (VALUE, GRADIENT) for t in table.values())
+    assert EXP_ERROR > 3 * loosest, "the fault must stay well outside every tolerance"
+    return lambda x: (np.exp(x) * (1 + EXP_ERROR)).astype(x.dtype)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import pytest
 
 from polytape.conformance.expected_failures import ExpectedFailure, load_file, match
@@ -15,15 +14,15 @@ EXP_VALUES = "test_value and (exp-{name} or sin-{name}) and not logsumexp and no
 
 
 @pytest.fixture
-def wrong_exp(register_backend, variant):
-    """A backend whose exp is 1% off (its four exp value cases fail)."""
-    return register_backend(variant("faulty_exp", exp=lambda x: np.exp(x) * 1.01), "faulty_exp")
+def wrong_exp(register_backend, variant, wrong_exp_kernel):
+    """A backend whose exp is 25% off (its four exp value cases fail)."""
+    return register_backend(variant("faulty_exp", exp=wrong_exp_kernel), "faulty_exp")
 
 
 def test_text_file_turns_failures_into_known_gaps(certify, wrong_exp, tmp_path):
     xfail = tmp_path / "faulty_exp.txt"
     xfail.write_text("# known gaps of faulty_exp\n\n"
-                     "test_value[exp-faulty_exp-   exp is approximated to 1%\n")
+                     "test_value[exp-faulty_exp-   exp is approximated to 25%\n")
     cert = certify("--backend", wrong_exp, "--xfail-file", str(xfail),
                    "-k", EXP_VALUES.format(name=wrong_exp))
     assert cert.code == 0, cert.markdown
@@ -32,7 +31,7 @@ def test_text_file_turns_failures_into_known_gaps(certify, wrong_exp, tmp_path):
     assert b["counts"]["xfailed"] == 4 and b["failures"] == [] and b["counts"]["passed"] == 4
     gaps = {g["id"]: g["reason"] for g in b["known_gaps"]}
     assert "test_op_values.py::test_value[exp-faulty_exp-float32]" in gaps
-    assert all("exp is approximated to 1%" in r for r in gaps.values())
+    assert all("exp is approximated to 25%" in r for r in gaps.values())
     assert "### Known gaps (4)" in cert.markdown
     assert cert.data["expected_failure_entries"][0]["matched"] == 4
 
@@ -67,8 +66,8 @@ def test_scoped_file_applies_to_its_backend_only(certify, wrong_exp, tmp_path):
     assert cert.backend(wrong_exp)["counts"]["xfailed"] == 0
 
 
-def test_backend_ships_its_own_expected_failures(certify, register_backend, variant):
-    cls = variant("shipped_gaps", exp=lambda x: np.exp(x) * 1.01)
+def test_backend_ships_its_own_expected_failures(certify, register_backend, variant, wrong_exp_kernel):
+    cls = variant("shipped_gaps", exp=wrong_exp_kernel)
     cls.conformance_expected_failures = {"test_value[exp-shipped_gaps-": "our exp is approximate"}
     name = register_backend(cls, "shipped_gaps")
     cert = certify("--backend", name, "-k", EXP_VALUES.format(name=name))

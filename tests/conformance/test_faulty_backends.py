@@ -16,6 +16,7 @@ import pytest
 
 import polytape as pt
 from polytape.backends.numpy.backend import NumpyBackend
+from polytape.conformance.tolerances import VALUE
 
 
 def test_faithful_copy_is_certified(certify, register_backend, variant):
@@ -28,10 +29,10 @@ def test_faithful_copy_is_certified(certify, register_backend, variant):
     assert cert.backend(name)["counts"]["passed"] >= 40
 
 
-def test_wrong_kernel_value(certify, register_backend, variant):
-    """exp off by 1%: every exp value case fails, and the gradient and JVP cases in the
-    dtypes whose gradient tolerance is below 1%; sin, on the same backend, passes."""
-    name = register_backend(variant("faulty_value", exp=lambda x: np.exp(x) * 1.01), "faulty_value")
+def test_wrong_kernel_value(certify, register_backend, variant, wrong_exp_kernel):
+    """exp off by 25%: every exp value case fails, and the gradient and JVP cases;
+    sin, on the same backend, passes."""
+    name = register_backend(variant("faulty_value", exp=wrong_exp_kernel), "faulty_value")
     cert = certify("--backend", name, "-k", "(exp-faulty_value and not logsumexp) or sin-faulty_value")
     assert cert.code == 1
     b = cert.backend(name)
@@ -39,7 +40,7 @@ def test_wrong_kernel_value(certify, register_backend, variant):
     failing = cert.failing_ids(name)
     for dtype in ("float16", "bfloat16", "float32", "float64"):
         assert f"test_op_values.py::test_value[exp-faulty_value-{dtype}]" in failing
-    for dtype in ("float32", "float64"):
+    for dtype in ("float16", "bfloat16", "float32", "float64"):
         assert f"test_op_gradients.py::test_gradient[exp-faulty_value-{dtype}]" in failing
         assert f"test_op_gradients.py::test_second_order[exp-faulty_value-{dtype}]" in failing
         assert f"test_jacobian.py::test_jacobian[exp-faulty_value-{dtype}]" in failing
@@ -165,14 +166,22 @@ def test_device_returning_half_for_float32(certify, register_backend):
     assert {c["dtype"] for c in cert.cases(name, "passed")} >= {"float64", "float16", "int32"}
 
 
+SQRT_ULPS_LOW = 16
+
+
+def _sqrt_low_in_bfloat16(x: np.ndarray) -> np.ndarray:
+    out = np.sqrt(x)
+    if x.dtype == ml_dtypes.bfloat16:  # every positive result SQRT_ULPS_LOW ulps too small
+        bits = out.view(np.uint16)
+        return np.where(out > 0, (bits - np.uint16(SQRT_ULPS_LOW)).view(ml_dtypes.bfloat16), out)
+    return out
+
+
 def test_bfloat16_kernel_with_wrong_rounding(certify, register_backend, variant):
-    """sqrt that truncates bfloat16 results (drops a mantissa bit) is caught in bfloat16 only."""
-    def coarse_sqrt(x: np.ndarray) -> np.ndarray:
-        out = np.sqrt(x)
-        if x.dtype == ml_dtypes.bfloat16:
-            bits = out.view(np.uint16) & np.uint16(0xFFFC)
-            return bits.view(ml_dtypes.bfloat16)
-        return out
+    """sqrt whose bfloat16 results are 16 ulps low is caught in bfloat16 only."""
+    # 16 ulps is at least 16 * 2**-8 relative (bfloat16 keeps 8 significant bits).
+    assert SQRT_ULPS_LOW * 2.0**-8 > 3 * VALUE["bfloat16"].rtol
+    coarse_sqrt = _sqrt_low_in_bfloat16
 
     name = register_backend(variant("faulty_rounding", sqrt=coarse_sqrt), "faulty_rounding")
     cert = certify("--backend", name, "-k", "test_value and sqrt-faulty_rounding")

@@ -3,7 +3,8 @@
 The test copies every code block marked ``<!-- file: PATH -->`` into an empty
 folder, then runs the guide's command blocks (``<!-- run -->``) and Python blocks
 (``<!-- run: python -->``) in order, in a fresh virtual environment that sees
-this machine's packages (so ``pip install -e`` needs no network):
+the packages of the environment running the tests (so ``pip install -e`` needs no
+network and builds with the setuptools the ``test`` extra installs):
 
 * ``pip install -e X``  -> ``pip install --no-deps --no-build-isolation -e X``;
 * ``polytape ARGS``     -> ``python -m polytape.cli ARGS``; ``polytape conformance``
@@ -95,13 +96,25 @@ def test_the_guides_kernels_cover_every_required_op(tmp_path, monkeypatch):
     assert sorted(required_kernels() - set(kernels)) == []
 
 
+def _see_outer_packages(python: str) -> None:
+    """Make the throwaway venv see this environment's packages, ``.pth`` files included.
+
+    ``venv --system-site-packages`` would not do: run from a venv, it links the *base*
+    interpreter's site-packages, where neither polytape nor the tests' setuptools is."""
+    outer = [p for p in sys.path if p.endswith(("site-packages", "dist-packages")) and os.path.isdir(p)]
+    purelib = subprocess.run([python, "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+    lines = "".join(f"import site; site.addsitedir({p!r})\n" for p in outer)
+    pathlib.Path(purelib, "_polytape_outer_env.pth").write_text(lines)
+
+
 def test_following_the_guide_gives_a_certified_backend(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     venv = tmp_path / "venv"
-    subprocess.run([sys.executable, "-m", "venv", "--without-pip", "--system-site-packages",
-                    str(venv)], check=True, timeout=120)
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
     python = str(venv / ("Scripts/python.exe" if os.name == "nt" else "bin/python"))
+    _see_outer_packages(python)
     outputs: dict[str, subprocess.CompletedProcess] = {}
     for kind, path, body in guide_steps():
         if kind == "file":
