@@ -248,11 +248,6 @@ def samples(*specs: tuple) -> tuple[Sample, ...]:
                  for label, shapes, attrs in specs)
 
 
-def _shaped(*specs: tuple, **arg: Any) -> tuple[Sample, ...]:
-    return tuple(Sample(label, tuple(Arg(s, **arg) for s in shapes), dict(attrs))
-                 for label, shapes, attrs in specs)
-
-
 # -- references that NumPy spells differently ----------------------------------------------------
 _erf = np.vectorize(math.erf, otypes=[np.float64])
 
