@@ -39,6 +39,7 @@ from .creation import constant
 from .dtypes import float32, int64
 from .errors import BackendMismatchError, DTypeError, InvalidArgumentError, ShapeError
 from .namespaces import kernel_namespace
+from .tape import GradientTape
 from .tensor import Tensor, Variable, wrap
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSprop", "Adagrad", "get",
@@ -333,8 +334,6 @@ class Optimizer:
         >>> round(float(v), 5)
         9.0
         """
-        from .tape import GradientTape
-
         if tape is None:
             if not callable(loss):
                 raise InvalidArgumentError(

@@ -7,9 +7,12 @@ while ``import polytape``, the NumPy backend and every healthy plugin keep worki
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 import polytape as pt
+from polytape.backends.numpy.backend import NumpyBackend
 from polytape.plugins import BackendInfo, hookimpl
 from polytape.plugins.manager import get_plugin_system, hook_problems
 
@@ -173,8 +176,6 @@ report["plugins"] = sorted(n for n, _ in system.pm.list_name_plugin())
 
 
 def _sin_x_grad(values: list[float]) -> list[float]:
-    import math
-
     return [math.sin(v) + v * math.cos(v) for v in values]
 
 
@@ -356,8 +357,6 @@ class _HalfwayPlugin:
 
     @hookimpl
     def polytape_register_backends(self, registry):
-        from polytape.backends.numpy.backend import NumpyBackend
-
         class Early(NumpyBackend):
             name = "rt_halfway"
 
@@ -385,8 +384,6 @@ def test_runtime_register_rejects_an_undecorated_hook():
 
 
 def test_runtime_register_and_unregister_a_working_backend():
-    from polytape.backends.numpy.backend import NumpyBackend
-
     class Mirror(NumpyBackend):
         name = "mirror"
 
