@@ -171,7 +171,7 @@ for name in ("numpy", "twin"):
 system.pm.check_pending()
 report["check_pending"] = "ok"
 report["failures"] = sorted(system.failures)
-report["plugins"] = sorted(n for n, _ in system.pm.list_name_plugin())
+report["plugins"] = sorted(n for n, p in system.pm.list_name_plugin() if p is not None)  # None: blocked
 '''
 
 
