@@ -33,6 +33,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from polytape.plugins import get_plugin_system
+
 __all__ = ["ConformanceCase", "FLOAT_DTYPES", "ALL_DTYPES", "plugin_cases"]
 
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
@@ -71,6 +73,4 @@ class ConformanceCase:
 
 def plugin_cases() -> list[Any]:
     """Everything plugins added through ``polytape_conformance_cases`` (not validated here)."""
-    from polytape.plugins import get_plugin_system
-
     return list(get_plugin_system().cases.cases)

@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+import ml_dtypes
 import numpy as np
 
 from .tolerances import Tolerance, tolerance
@@ -104,8 +105,6 @@ def round_to(values: np.ndarray, dtype: Any) -> np.ndarray:
     if name == "float64":
         return arr.copy()
     if name == "bfloat16":
-        import ml_dtypes
-
         return arr.astype(ml_dtypes.bfloat16).astype(np.float64)
     return arr.astype(np.dtype(name)).astype(np.float64)
 

@@ -23,13 +23,19 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
+import pytest
+
+import polytape as pt
+import polytape.conformance as package
+
+from .expected_failures import parse_spec
+from .plugin import DEFAULT_JSON, DEFAULT_MARKDOWN
+
 __all__ = ["main", "build_parser", "pytest_args"]
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of ``polytape conformance``."""
-    from .plugin import DEFAULT_JSON, DEFAULT_MARKDOWN
-
     p = argparse.ArgumentParser(
         prog="polytape conformance",
         description="Certify polytape backends (and devices) with the conformance suite.",
@@ -59,10 +65,6 @@ def build_parser() -> argparse.ArgumentParser:
 
 def pytest_args(options: argparse.Namespace, extra: Sequence[str], inifile: str) -> list[str]:
     """The pytest command line for parsed ``options`` (``inifile``: an empty config file)."""
-    import polytape.conformance as package
-
-    from .expected_failures import parse_spec
-
     pkg_dir = os.path.dirname(package.__file__)
     # Hermetic: no third-party pytest plugins (they could reorder, skip or add files), no
     # cache files next to the installed package, no 5 x gc.collect() at exit.
@@ -94,8 +96,6 @@ def pytest_args(options: argparse.Namespace, extra: Sequence[str], inifile: str)
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``polytape conformance``; returns the exit code (0: every selected backend certified)."""
-    import pytest
-
     argv = list(sys.argv[1:] if argv is None else argv)
     extra: list[str] = []
     if "--" in argv:
@@ -113,8 +113,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _backend_listing() -> str:
-    import polytape as pt
-
     lines = ["backends:"]
     for s in pt.list_backends():
         state = "available" if s.available else f"unavailable: {s.reason}"

@@ -9,10 +9,10 @@ package is collected, so the cases still run (on every available backend: the
 
 import pytest
 
+from polytape.conformance import plugin
+
 
 def pytest_configure(config: pytest.Config) -> None:
     """Register the conformance plugin unless it is already active."""
-    from polytape.conformance import plugin
-
     if not config.pluginmanager.is_registered(plugin):
         config.pluginmanager.register(plugin, "polytape.conformance.plugin")

@@ -9,18 +9,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import ml_dtypes
 import numpy as np
+
+import polytape as pt
 
 from .cases import ALL_DTYPES, ConformanceCase
 from .checks import assert_close, assert_dtype, round_to
+from .tolerances import EXACT
 
 __all__ = ["dtype_cases"]
-
-
-def _pt() -> Any:
-    import polytape as pt
-
-    return pt
 
 
 def _host_values(dtype: str) -> np.ndarray:
@@ -31,8 +29,6 @@ def _host_values(dtype: str) -> np.ndarray:
         vals = np.array([1.5, -0.25, 3.0, 1.0 / 3.0])
         vals = round_to(vals, dtype)
         if dtype == "bfloat16":
-            import ml_dtypes
-
             return vals.astype(ml_dtypes.bfloat16)
         return vals.astype(np.dtype(dtype))
     vals = np.array([1, 0, 7, 2 if dtype == "uint8" else -3])
@@ -41,7 +37,6 @@ def _host_values(dtype: str) -> np.ndarray:
 
 def round_trip(backend: str, dtype: Any) -> None:
     """Host values -> backend -> host keep their dtype and values (also via pt.to_backend)."""
-    pt = _pt()
     name = str(dtype)
     host = _host_values(name)
     t = pt.constant(host)
@@ -61,15 +56,12 @@ def round_trip(backend: str, dtype: Any) -> None:
 
 
 def _exact() -> Any:
-    from .tolerances import EXACT
-
     return EXACT
 
 
 def creation(backend: str, dtype: Any) -> None:
     """zeros/ones/full and *_like (and arange/linspace/eye where polytape has them) give
     the requested dtype, shape and values on the backend."""
-    pt = _pt()
     name = str(dtype)
     be_name = backend.partition(":")[0]
     fill = True if name == "bool" else 3
@@ -84,11 +76,9 @@ def creation(backend: str, dtype: Any) -> None:
     made["ones_like"] = (pt.ones_like(base), np.ones((2, 2)))
     made["full_like"] = (pt.full_like(base, fill), np.full((2, 2), float(fill)))
     if name != "bool":
-        if hasattr(pt, "arange"):
-            made["arange"] = (pt.arange(0, 5, 1, dtype=name), np.arange(0, 5, 1.0))
-        if hasattr(pt, "eye"):
-            made["eye"] = (pt.eye(3, dtype=name), np.eye(3))
-        if hasattr(pt, "linspace") and name in ("float32", "float64", "float16", "bfloat16"):
+        made["arange"] = (pt.arange(0, 5, 1, dtype=name), np.arange(0, 5, 1.0))
+        made["eye"] = (pt.eye(3, dtype=name), np.eye(3))
+        if name in ("float32", "float64", "float16", "bfloat16"):
             made["linspace"] = (pt.linspace(0.0, 1.0, 5, dtype=name),
                                 round_to(np.linspace(0.0, 1.0, 5), name))
     for what, (t, expected) in made.items():
@@ -104,7 +94,6 @@ def promotion(backend: str, dtype: Any) -> None:
     """``x + y`` with x of this dtype and y of every other dtype gives
     ``pt.result_type(x, y)`` (the front end's table, the same on every backend); Python
     scalars are weak (float32 * 2.0 stays float32; int * 2.5 gives float32)."""
-    pt = _pt()
     be = pt.get_backend(backend)
     supported = {str(d) for d in be.supported_dtypes()}
     name = str(dtype)

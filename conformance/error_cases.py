@@ -1,4 +1,5 @@
-"""Errors: bad input gives the documented error type (DESIGN §7), and nothing else breaks.
+"""Errors: bad input gives the documented error type (docs/architecture.md, "Errors"), and
+nothing else breaks.
 
 Each case checks the polytape class *and* the builtin a user would catch
 (``ShapeError`` is a ``ValueError``, ``DTypeError`` a ``TypeError``, ...), that the
@@ -12,6 +13,8 @@ from typing import Any
 
 import numpy as np
 import pytest
+
+import polytape as pt
 
 from .cases import ConformanceCase
 from .checks import assert_close
@@ -28,16 +31,9 @@ def error(fn: Callable[[str, Any], None]) -> Callable[[str, Any], None]:
     return fn
 
 
-def _pt() -> Any:
-    import polytape as pt
-
-    return pt
-
-
 def expect(error_name: str, builtin: type, fn: Callable[[], Any], *mentions: str) -> BaseException:
     """Run ``fn``; fail unless it raises ``polytape.<error_name>`` (also a ``builtin``)
     whose message contains every string in ``mentions``."""
-    pt = _pt()
     cls = getattr(pt, error_name)
     try:
         fn()
@@ -55,7 +51,6 @@ def expect(error_name: str, builtin: type, fn: Callable[[], Any], *mentions: str
 @error
 def matmul_shape_mismatch(backend: str, dtype: Any) -> None:
     """matmul of (2, 3) and (2, 3) is a ShapeError naming the op and both shapes."""
-    pt = _pt()
     a = pt.ones((2, 3), dtype=dtype)
     expect("ShapeError", ValueError, lambda: pt.matmul(a, a), "matmul", "(2, 3)")
 
@@ -63,7 +58,6 @@ def matmul_shape_mismatch(backend: str, dtype: Any) -> None:
 @error
 def broadcast_mismatch(backend: str, dtype: Any) -> None:
     """Adding shapes (2, 3) and (4,) is a ShapeError naming the op and the shapes."""
-    pt = _pt()
     expect("ShapeError", ValueError,
            lambda: pt.ones((2, 3), dtype=dtype) + pt.ones((4,), dtype=dtype), "add")
 
@@ -71,7 +65,6 @@ def broadcast_mismatch(backend: str, dtype: Any) -> None:
 @error
 def reshape_wrong_size(backend: str, dtype: Any) -> None:
     """Reshaping 6 elements into (4, 2) is a ShapeError."""
-    pt = _pt()
     expect("ShapeError", ValueError, lambda: pt.reshape(pt.ones((2, 3), dtype=dtype), (4, 2)),
            "reshape")
 
@@ -79,14 +72,12 @@ def reshape_wrong_size(backend: str, dtype: Any) -> None:
 @error
 def axis_out_of_range(backend: str, dtype: Any) -> None:
     """A reduction axis beyond the rank is a ShapeError."""
-    pt = _pt()
     expect("ShapeError", ValueError, lambda: pt.sum(pt.ones((2, 3), dtype=dtype), axis=2), "axis")
 
 
 @error
 def concat_mismatch(backend: str, dtype: Any) -> None:
     """Concatenating (2, 3) and (2, 4) along axis 0 is a ShapeError."""
-    pt = _pt()
     expect("ShapeError", ValueError,
            lambda: pt.concat([pt.ones((2, 3), dtype=dtype), pt.ones((2, 4), dtype=dtype)], 0),
            "concat")
@@ -95,7 +86,6 @@ def concat_mismatch(backend: str, dtype: Any) -> None:
 @error
 def bad_values(backend: str, dtype: Any) -> None:
     """A string is not a tensor; an unknown dtype name is a DTypeError."""
-    pt = _pt()
     expect("DTypeError", TypeError, lambda: pt.constant("three"))
     expect("DTypeError", TypeError, lambda: pt.constant([1.0, 2.0], dtype="float8"), "float8")
     expect("DTypeError", TypeError, lambda: pt.ones((2,), dtype=dtype) + "x")
@@ -104,7 +94,6 @@ def bad_values(backend: str, dtype: Any) -> None:
 @error
 def unknown_backend(backend: str, dtype: Any) -> None:
     """An unknown backend name is a BackendNotFoundError (a LookupError) listing the known ones."""
-    pt = _pt()
     name = backend.partition(":")[0]
     expect("BackendNotFoundError", LookupError, lambda: pt.constant(1.0, backend="no_such_backend"),
            "no_such_backend", name)
@@ -113,7 +102,6 @@ def unknown_backend(backend: str, dtype: Any) -> None:
 @error
 def unknown_device(backend: str, dtype: Any) -> None:
     """A device the backend does not have is a BackendUnavailableError naming it."""
-    pt = _pt()
     name = backend.partition(":")[0]
     expect("BackendUnavailableError", RuntimeError,
            lambda: pt.constant(1.0, backend=f"{name}:no_such_device"), "no_such_device")
@@ -122,7 +110,6 @@ def unknown_device(backend: str, dtype: Any) -> None:
 @error
 def backend_mismatch(backend: str, dtype: Any) -> None:
     """An op mixing two backends is a BackendMismatchError naming both and pt.to_backend."""
-    pt = _pt()
     name = backend.partition(":")[0]
     others = [s.name for s in pt.list_backends() if s.available and s.name != name]
     if not others:
@@ -140,7 +127,6 @@ def tape_misuse(backend: str, dtype: Any) -> None:
     """A second gradient() of a non-persistent tape is a TapeError (RuntimeError); a bad
     unconnected_gradients is an InvalidArgumentError (ValueError); watching a non-tensor
     is an InvalidArgumentError."""
-    pt = _pt()
     x = pt.constant(2.0, dtype=dtype)
     with pt.GradientTape() as tape:
         tape.watch(x)
@@ -158,7 +144,6 @@ def tape_misuse(backend: str, dtype: Any) -> None:
 @error
 def output_gradients_shape(backend: str, dtype: Any) -> None:
     """``output_gradients`` of the wrong shape is a ShapeError."""
-    pt = _pt()
     x = pt.constant([1.0, 2.0], dtype=dtype)
     with pt.GradientTape() as tape:
         tape.watch(x)
@@ -170,7 +155,6 @@ def output_gradients_shape(backend: str, dtype: Any) -> None:
 @error
 def variable_assign(backend: str, dtype: Any) -> None:
     """Assigning the wrong shape (ShapeError) or dtype (DTypeError) leaves the variable as it was."""
-    pt = _pt()
     v = pt.Variable(pt.constant([1.0, 2.0], dtype=dtype))
     expect("ShapeError", ValueError, lambda: v.assign(pt.constant([1.0, 2.0, 3.0], dtype=dtype)))
     other = "float64" if str(dtype) != "float64" else "float32"
@@ -184,7 +168,6 @@ def variable_assign(backend: str, dtype: Any) -> None:
 @error
 def scalar_conversion(backend: str, dtype: Any) -> None:
     """``float()`` of a tensor with more than one element is a ShapeError."""
-    pt = _pt()
     expect("ShapeError", ValueError, lambda: float(pt.ones((2,), dtype=dtype)))
     if float(pt.constant([2.5], dtype=dtype)) != 2.5:
         raise AssertionError("float() of a one-element tensor is not its value")
@@ -193,7 +176,6 @@ def scalar_conversion(backend: str, dtype: Any) -> None:
 @error
 def unsupported_dtype(backend: str, dtype: Any) -> None:
     """A canonical dtype the backend cannot hold is a DTypeError naming the backend."""
-    pt = _pt()
     be = pt.get_backend(backend)
     lacking = [d for d in pt.dtypes.all_dtypes if d not in be.supported_dtypes()]
     if not lacking:

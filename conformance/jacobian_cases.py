@@ -10,7 +10,8 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pytest
+
+import polytape as pt
 
 from .cases import ConformanceCase
 from .checks import assert_close
@@ -26,12 +27,6 @@ def jacobian_case(fn: Callable[[str, Any], None]) -> Callable[[str, Any], None]:
     return fn
 
 
-def _pt() -> Any:
-    import polytape as pt
-
-    return pt
-
-
 X = np.array([0.5, -1.0, 2.0])
 M = np.array([[1.0, 2.0, -1.0], [0.5, 0.0, 3.0]])
 
@@ -39,7 +34,6 @@ M = np.array([[1.0, 2.0, -1.0], [0.5, 0.0, 3.0]])
 @jacobian_case
 def jacobian_elementwise(backend: str, dtype: Any) -> None:
     """The Jacobian of x * x is diag(2x); of sum(x**3) w.r.t. x is 3x**2 (shape target + source)."""
-    pt = _pt()
     x = pt.constant(X, dtype=dtype)
     with pt.GradientTape(persistent=True) as tape:
         tape.watch(x)
@@ -52,7 +46,6 @@ def jacobian_elementwise(backend: str, dtype: Any) -> None:
 @jacobian_case
 def jacobian_matrix(backend: str, dtype: Any) -> None:
     """The Jacobian of M @ x w.r.t. x is M; w.r.t. M it is e_i x^T stacked, shape (2, 2, 3)."""
-    pt = _pt()
     x = pt.constant(X, dtype=dtype)
     m = pt.constant(M, dtype=dtype)
     with pt.GradientTape(persistent=True) as tape:
@@ -69,7 +62,6 @@ def jacobian_matrix(backend: str, dtype: Any) -> None:
 @jacobian_case
 def jacobian_unconnected(backend: str, dtype: Any) -> None:
     """An unconnected source gives None, or zeros of shape target + source with "zero"."""
-    pt = _pt()
     x = pt.constant(X, dtype=dtype)
     other = pt.constant([1.0, 2.0], dtype=dtype)
     with pt.GradientTape(persistent=True) as tape:
@@ -83,7 +75,6 @@ def jacobian_unconnected(backend: str, dtype: Any) -> None:
 @jacobian_case
 def batch_jacobian(backend: str, dtype: Any) -> None:
     """batch_jacobian of y[b] = W @ x[b] (tanh) is W * (1 - tanh^2) per example."""
-    pt = _pt()
     xs = np.array([[0.5, -1.0, 0.25], [1.0, 0.0, -0.5]])
     w = pt.constant(M, dtype=dtype)
     x = pt.constant(xs, dtype=dtype)
@@ -99,9 +90,6 @@ def batch_jacobian(backend: str, dtype: Any) -> None:
 @jacobian_case
 def forward_accumulator(backend: str, dtype: Any) -> None:
     """``ForwardAccumulator(x, v)``: the JVP of sin(x) * x is (cos(x) x + sin(x)) v."""
-    pt = _pt()
-    if not hasattr(pt, "ForwardAccumulator"):
-        pytest.skip("pt.ForwardAccumulator is not available in this polytape")
     v = np.array([1.0, 0.5, -2.0])
     x = pt.constant(X, dtype=dtype)
     with pt.ForwardAccumulator(x, pt.constant(v, dtype=dtype)) as acc:
@@ -114,9 +102,6 @@ def forward_accumulator(backend: str, dtype: Any) -> None:
 def forward_over_backward(backend: str, dtype: Any) -> None:
     """A ForwardAccumulator around a tape gives a Hessian-vector product: for
     f = sum(x**3), H v = 6 x v."""
-    pt = _pt()
-    if not hasattr(pt, "ForwardAccumulator"):
-        pytest.skip("pt.ForwardAccumulator is not available in this polytape")
     v = np.array([1.0, -1.0, 0.5])
     x = pt.constant(X, dtype=dtype)
     with pt.ForwardAccumulator(x, pt.constant(v, dtype=dtype)) as acc:

@@ -19,12 +19,14 @@ import zlib
 from typing import Any
 
 import numpy as np
-import pytest
+
+import polytape as pt
+from polytape.optable import CREATION_KERNELS, OPS
 
 from .cases import ConformanceCase
-from .checks import as_float64, assert_close, assert_dtype, round_to
-from .recipes import Recipe, Sample, draw, dtype_names, recipe_for
-from .tolerances import EXACT, tolerance
+from .checks import as_float64, assert_close, assert_dtype, current_measurement, round_to
+from .recipes import RECIPES, Recipe, Sample, draw, dtype_names, recipe_for
+from .tolerances import EXACT, Tolerance, tolerance
 
 __all__ = ["value_cases", "gradient_cases", "second_order_cases", "jvp_cases",
            "kernel_coverage_case", "REFERENCE_BACKEND"]
@@ -37,19 +39,12 @@ FLOATS = ("float16", "bfloat16", "float32", "float64")
 def _ops() -> list[tuple[str, bool]]:
     """``(name, differentiable)`` of every op in the table, and of every public function
     that has a recipe although it is not a table op (compositions such as ``var``)."""
-    import polytape as pt
-    from polytape.optable import OPS
-
-    from .recipes import RECIPES
-
     names = set(OPS) | {n for n in RECIPES if n not in OPS and callable(getattr(pt, n, None))}
     return sorted((n, OPS[n].differentiable if n in OPS else True) for n in names)
 
 
 # -- building tensors -----------------------------------------------------------------------------
 def _tensors(sample: Sample, arrays: list[np.ndarray], dtype: str) -> list[Any]:
-    import polytape as pt
-
     return [pt.constant(a, dtype="bool" if arg.role == "mask" else dtype)
             for arg, a in zip(sample.args, arrays)]
 
@@ -69,8 +64,6 @@ def _expected_device(backend: str) -> str | None:
 # -- values -------------------------------------------------------------------------------------------
 def check_value(recipe: Recipe, sample: Sample, backend: str, dtype: str) -> None:
     """One sample of one op: dtype, shape, backend, device and values against NumPy."""
-    import polytape as pt
-
     what = f"{recipe.op}[{sample.label}]"
     arrays = draw(recipe.op, sample, dtype)
     result = recipe.invoke(*_tensors(sample, arrays, dtype), **sample.attrs)
@@ -95,8 +88,6 @@ def check_value(recipe: Recipe, sample: Sample, backend: str, dtype: str) -> Non
 def _held(recipe: Recipe, samples: Any, backend: str, dtype: str) -> list[Sample]:
     """The samples whose result dtype ``backend`` can hold: a cast to a dtype the backend
     does not offer (array-api-strict has no float16) is not a gap in the op."""
-    import polytape as pt
-
     held = {str(d) for d in pt.get_backend(backend).supported_dtypes()}
     return [s for s in samples if str(recipe.out_dtype(dtype, s.attrs)) in held]
 
@@ -135,9 +126,6 @@ def value_cases() -> list[ConformanceCase]:
 def kernel_coverage_case() -> ConformanceCase:
     """A case that fails naming every op of the table the backend has no kernel for."""
     def fn(backend: str, dtype: Any) -> None:
-        import polytape as pt
-        from polytape.optable import CREATION_KERNELS, OPS
-
         be = pt.get_backend(backend)
         kernels = getattr(be, "kernels", {})
         missing = sorted((set(OPS) | CREATION_KERNELS) - set(kernels))
@@ -171,8 +159,6 @@ def vjp(recipe: Recipe, sample: Sample, arrays: list[np.ndarray], u: np.ndarray,
         dtype: str, what: str = "") -> list[np.ndarray]:
     """The gradients of ``<u, op(arrays)>`` w.r.t. the differentiable arguments, on the
     current backend in ``dtype``; checks each gradient's dtype and shape."""
-    import polytape as pt
-
     tensors = _tensors(sample, arrays, dtype)
     sources = [tensors[i] for i in _differentiable(sample)]
     with pt.GradientTape() as tape:
@@ -195,8 +181,6 @@ def vjp(recipe: Recipe, sample: Sample, arrays: list[np.ndarray], u: np.ndarray,
 def hvp(recipe: Recipe, sample: Sample, arrays: list[np.ndarray], u: np.ndarray,
         w: list[np.ndarray], dtype: str, what: str = "") -> list[np.ndarray]:
     """Second order by nested tapes: d/dx of ``sum_i <grad_i(<u, op(x)>), w_i>``."""
-    import polytape as pt
-
     tensors = _tensors(sample, arrays, dtype)
     sources = [tensors[i] for i in _differentiable(sample)]
     with pt.GradientTape() as outer:
@@ -228,8 +212,6 @@ def _reference(kind: str, recipe: Recipe, sample: Sample, dtype: str, compute: A
     key = (kind, id(recipe), recipe.op, sample.label, dtype)
     hit = _reference_cache.get(key)
     if hit is None or hit[0] is not recipe:
-        import polytape as pt
-
         with pt.use_backend(REFERENCE_BACKEND):
             hit = _reference_cache[key] = (recipe, compute())
     return hit[1]
@@ -262,9 +244,6 @@ def _coarser(a: str, b: str) -> str:
 
 
 def _grad_tolerance(dtype: str, op: str, expected: list[np.ndarray]) -> Any:
-    from .checks import current_measurement
-    from .tolerances import Tolerance
-
     m = current_measurement()
     base = tolerance("gradient", dtype, op, m.backend if m is not None else None)
     scale = max([1.0] + [float(np.max(np.abs(e))) for e in expected if e.size])
@@ -325,8 +304,6 @@ def check_second_order(recipe: Recipe, sample: Sample, backend: str, dtype: str)
 
 def check_jvp(recipe: Recipe, sample: Sample, backend: str, dtype: str) -> None:
     """Forward mode: ``ForwardAccumulator``'s JVP against finite differences of NumPy."""
-    import polytape as pt
-
     what = f"{recipe.op}[{sample.label}]"
     arrays = draw(recipe.op, sample, dtype)
     v = _directions(recipe, sample, arrays, dtype, "v")
@@ -383,15 +360,7 @@ def second_order_cases() -> list[ConformanceCase]:
 
 
 def _jvp_fn(recipe: Recipe):
-    inner = _per_sample(check_jvp, recipe)
-
-    def fn(backend: str, dtype: Any) -> None:
-        import polytape as pt
-
-        if not hasattr(pt, "ForwardAccumulator"):
-            pytest.skip("pt.ForwardAccumulator is not available in this polytape")
-        inner(backend, dtype)
-    return fn
+    return _per_sample(check_jvp, recipe)
 
 
 def jvp_cases() -> list[ConformanceCase]:

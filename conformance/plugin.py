@@ -27,7 +27,13 @@ from typing import Any
 
 import pytest
 
+import polytape as pt
+from polytape.plugins import get_plugin_system
+
 from .cases import ALL_DTYPES, ConformanceCase
+from .certificate import BackendRecord, CaseResult, Certificate
+from .expected_failures import from_backend, load_file, match
+from .suite import cases
 
 __all__ = ["ConformanceRun", "DEFAULT_JSON", "DEFAULT_MARKDOWN"]
 
@@ -69,8 +75,6 @@ class ConformanceRun:
             raise pytest.UsageError(f"--polytape-dtype: unknown dtype(s) {', '.join(bad)}; "
                                     f"choose from {', '.join(ALL_DTYPES)}")
         self.xfail_specs: list[str] = list(_option(config, "polytape_xfail_file", []))
-        from .expected_failures import load_file
-
         try:
             self.entries: list[Any] = [e for spec in self.xfail_specs for e in load_file(spec)]
         except ValueError as exc:
@@ -90,12 +94,6 @@ class ConformanceRun:
         if self.resolved:
             return
         self.resolved = True
-        import polytape as pt
-        from polytape.plugins import get_plugin_system
-
-        from .certificate import BackendRecord
-        from .expected_failures import from_backend
-
         registry = get_plugin_system().backends
         names = registry.names()
         # Only the backends asked for are built (building one may import torch or cupy).
@@ -149,8 +147,6 @@ class ConformanceRun:
         props = dict(report.user_properties)
         if "polytape_group" not in props:
             return
-        from .certificate import CaseResult
-
         result = self.results.get(report.nodeid)
         if result is None:
             result = self.results[report.nodeid] = CaseResult(
@@ -196,8 +192,6 @@ class ConformanceRun:
 
     def build_certificate(self, exitstatus: int) -> Any:
         """The :class:`~polytape.conformance.certificate.Certificate` of this run."""
-        from .certificate import Certificate
-
         keyword = _option(self.config, "keyword", "") or ""
         markexpr = _option(self.config, "markexpr", "") or ""
         partial = bool(keyword or markexpr or self.dtypes or self.deselected)
@@ -268,8 +262,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     marker = metafunc.definition.get_closest_marker(MARKER)
     if marker is None:
         return
-    from .suite import cases
-
     run = get_run(metafunc.config)
     run.active = True
     backends = run.runnable()
@@ -288,8 +280,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 
 def _plugin_case(case: Any) -> tuple[ConformanceCase, str]:
     """A plugin's case and the plugin that added it; a malformed one becomes a failing case."""
-    from polytape.plugins import get_plugin_system
-
     owner = get_plugin_system().cases.owners.get(id(case), "<unknown plugin>")
     if isinstance(case, ConformanceCase):
         return case, owner
@@ -310,8 +300,6 @@ def _dtypes(case: ConformanceCase, backend_dtypes: list[str], selected: list[str
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config,
                                   items: list[pytest.Item]) -> None:
     """Tag conformance items with their case, backend and dtype; mark expected failures."""
-    from .expected_failures import match
-
     run = config.stash.get(_RUN, None)
     if run is None or not run.active:
         return

@@ -25,6 +25,9 @@ from typing import Any
 
 import numpy as np
 
+import polytape as pt
+from polytape.plugins import apply_op
+
 from .checks import round_to
 
 __all__ = ["Arg", "Sample", "Recipe", "RECIPES", "recipe", "recipe_for", "unary", "binary",
@@ -135,15 +138,11 @@ def recipe(op: str, reference: Callable[..., Any], sample_list: Any, **options: 
 def public_function(op: str) -> Callable[..., Any]:
     """``polytape.<op>``, or for an op without one (a plugin's), a call through
     :func:`polytape.plugins.apply_op`."""
-    import polytape as pt
-
     fn = getattr(pt, op, None)
     if callable(fn):
         return fn
 
     def call(*tensors: Any, **attrs: Any) -> Any:
-        from polytape.plugins import apply_op
-
         return apply_op(op, *tensors, **attrs)
     return call
 
@@ -245,11 +244,6 @@ def reductions(empty: bool = True, **arg: Any) -> tuple[Sample, ...]:
 def samples(*specs: tuple) -> tuple[Sample, ...]:
     """Samples from ``(label, shapes, attrs)`` triples (shapes: a tuple of argument shapes)."""
     return tuple(Sample(label, tuple(Arg(s) for s in shapes), dict(attrs))
-                 for label, shapes, attrs in specs)
-
-
-def _shaped(*specs: tuple, **arg: Any) -> tuple[Sample, ...]:
-    return tuple(Sample(label, tuple(Arg(s, **arg) for s in shapes), dict(attrs))
                  for label, shapes, attrs in specs)
 
 
@@ -372,11 +366,11 @@ recipe("squeeze", lambda x, axis=None: np.squeeze(x, axis), samples(
 recipe("concat", lambda *xs, axis=0: np.concatenate(xs, axis=axis), samples(
     ("rows", ((2, 3), (4, 3)), {"axis": 0}), ("columns", ((2, 3), (2, 1)), {"axis": 1}),
     ("three", ((1, 2), (1, 2), (1, 2)), {"axis": -1}), ("empty", ((0, 3), (2, 3)), {"axis": 0}),
-), call=lambda *ts, axis=0: _pt().concat(list(ts), axis=axis), kinds=_ALL, exact=True)
+), call=lambda *ts, axis=0: pt.concat(list(ts), axis=axis), kinds=_ALL, exact=True)
 recipe("stack", lambda *xs, axis=0: np.stack(xs, axis=axis), samples(
     ("front", ((2, 3), (2, 3)), {"axis": 0}), ("back", ((2, 3), (2, 3)), {"axis": -1}),
     ("scalars", ((), (), ()), {"axis": 0}),
-), call=lambda *ts, axis=0: _pt().stack(list(ts), axis=axis), kinds=_ALL, exact=True)
+), call=lambda *ts, axis=0: pt.stack(list(ts), axis=axis), kinds=_ALL, exact=True)
 recipe("getitem", lambda x, index: x[index], samples(
     ("int", ((4, 5),), {"index": 1}), ("negative_int", ((4, 5),), {"index": -1}),
     ("slice", ((4, 5),), {"index": (slice(1, 3),)}),
@@ -398,11 +392,11 @@ recipe("index_add", _index_add_reference, samples(
     ("repeated_rows", ((4, 3), (3, 3)), {"index": [0, 2, 0]}),
     ("slice", ((4, 3), (2, 3)), {"index": slice(1, 3)}),
     ("broadcast_values", ((4, 3), (3,)), {"index": 1}),
-), call=lambda base, values, index: _pt().index_add(base, index, values), kinds="fi")
+), call=lambda base, values, index: pt.index_add(base, index, values), kinds="fi")
 recipe("astype", lambda x, dtype: _cast_reference(x, dtype),
        tuple(Sample(f"to_{t}", (Arg((2, 3)),), {"dtype": t}) for t in
              ("float32", "float64", "float16", "int32")),
-       call=lambda x, dtype: _pt().cast(x, dtype), kinds="fi",
+       call=lambda x, dtype: pt.cast(x, dtype), kinds="fi",
        out=lambda dtype, attrs: attrs["dtype"], smooth=lambda x, dtype: x)
 
 # -- more reductions, scans, normalisations --------------------------------------------------------
@@ -448,7 +442,7 @@ recipe("einsum", lambda *xs, subscripts: np.einsum(subscripts, *xs), samples(
     ("diagonal", ((3, 3),), {"subscripts": "ii->i"}),
     ("outer", ((2,), (3,)), {"subscripts": "i,j->ij"}),
     ("ellipsis_implicit", ((2, 2, 3), (3, 4)), {"subscripts": "...ij,jk"}),
-), call=lambda *ts, subscripts: _pt().einsum(subscripts, *ts),
+), call=lambda *ts, subscripts: pt.einsum(subscripts, *ts),
    magnitude=lambda *xs, subscripts: np.einsum(subscripts, *(np.abs(x) for x in xs)))
 recipe("tensordot", lambda x, y, axes=2: np.tensordot(x, y, axes), samples(
     ("last_first", ((2, 3, 4), (3, 4, 2)), {"axes": 2}), ("one", ((2, 3), (3, 2)), {"axes": 1}),
@@ -505,12 +499,6 @@ recipe("split", lambda x, num_or_size_splits, axis=0:
 ), call=lambda x, num_or_size_splits, axis=0: _weighted_split(x, num_or_size_splits, axis))
 
 
-def _pt() -> Any:
-    import polytape
-
-    return polytape
-
-
 def _arg_reduce(fn: Callable[..., Any], x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
     return np.asarray(fn(x, axis=axis, keepdims=keepdims), dtype=np.int64)
 
@@ -546,6 +534,5 @@ def _split_weights(shape: tuple, spec: Any, axis: int) -> np.ndarray:
 
 
 def _weighted_split(x: Any, spec: Any, axis: int) -> Any:
-    pt = _pt()
     parts = pt.split(x, spec, axis=axis)
     return pt.concat([p * float(i + 1) for i, p in enumerate(parts)], axis=axis)

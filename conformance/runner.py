@@ -5,6 +5,8 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import polytape as pt
+
 from .cases import ConformanceCase
 from .checks import Measurement, measuring
 from .tolerances import Tolerance
@@ -18,8 +20,6 @@ def run_case(case: ConformanceCase, backend: str, dtype: str | None, node: Any =
     Raises whatever the case raises. A case that returns a number has measured an
     error: it is recorded, and checked against ``case.tolerance`` when one is set.
     """
-    import polytape as pt
-
     dt = pt.as_dtype(dtype) if dtype is not None else None
     measurement = Measurement(backend=pt.get_backend(backend), op=case.op)
     try:

@@ -1,5 +1,5 @@
 """The seed examples: every example of the seed documents, with the values real TensorFlow
-prints (seeds/NOTES.md; where a seed's own text disagrees, TensorFlow is right).
+prints (where a seed's own text disagrees, TensorFlow is right).
 
 Each case is the seed's code written with ``import polytape as pt`` in place of
 ``import tensorflow as tf``. The seeds compute in float32 (TensorFlow's literal
@@ -12,11 +12,13 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pytest
+
+import polytape as pt
+import polytape.compat.tensorflow as tf
+from polytape import nn
 
 from .cases import ConformanceCase
 from .checks import assert_close, assert_dtype
-from .training_cases import find_optimizer
 
 __all__ = ["seed_cases"]
 
@@ -31,12 +33,6 @@ def seed(fn: Callable[[str, Any], None]) -> Callable[[str, Any], None]:
     return fn
 
 
-def _pt() -> Any:
-    import polytape as pt
-
-    return pt
-
-
 def _func(x: Any) -> Any:
     return x**2 + 5*x + 3
 
@@ -44,7 +40,6 @@ def _func(x: Any) -> Any:
 @seed
 def s000_quadratic(backend: str, dtype: Any) -> None:
     """Seed 000: y = x**2 + 5x + 3 at x = 2 is 17.0 (the seed's 15.0 is wrong), dy/dx 9.0."""
-    pt = _pt()
     x = pt.Variable(2.0)
     with pt.GradientTape() as tape:
         y = _func(x)
@@ -57,7 +52,6 @@ def s000_quadratic(backend: str, dtype: Any) -> None:
 @seed
 def s000_manual_vs_tape(backend: str, dtype: Any) -> None:
     """Seed 000: the manual gradient 2x + 5 and the tape's agree at x = 2 (9.0 and 9.0)."""
-    pt = _pt()
     x = pt.Variable(2.0)
     with pt.GradientTape() as tape:
         _func(x)
@@ -72,7 +66,6 @@ def s000_manual_vs_tape(backend: str, dtype: Any) -> None:
 @seed
 def s000_watch_constant(backend: str, dtype: Any) -> None:
     """Seed 000: tape.watch on a constant 3.0, y = x**2: value 9.0, gradient 6.0."""
-    pt = _pt()
     x = pt.constant(3.0)
     with pt.GradientTape() as tape:
         tape.watch(x)
@@ -85,7 +78,6 @@ def s000_watch_constant(backend: str, dtype: Any) -> None:
 @seed
 def s000_custom_gradient(backend: str, dtype: Any) -> None:
     """Seed 000: @custom_gradient square with grad 2*x*dy at 3: value 9.0, gradient 6.0."""
-    pt = _pt()
 
     def custom_function(x):
         return pt.square(x)
@@ -111,8 +103,6 @@ def s000_custom_gradient(backend: str, dtype: Any) -> None:
 def s000_dense_fit(backend: str, dtype: Any) -> None:
     """Seed 000: Sequential([Dense(1)]) with sgd/mse, fit 10 epochs on y = 3X + noise:
     the loss falls and the 1x1 kernel moves towards 3."""
-    pt = _pt()
-    nn = _nn()
     rng = np.random.default_rng(0)
     X = rng.standard_normal((100, 1)).astype(np.float32)
     y = (3 * X + rng.standard_normal((100, 1))).astype(np.float32)
@@ -133,16 +123,6 @@ def s000_dense_fit(backend: str, dtype: Any) -> None:
         raise AssertionError(f"the kernel did not move towards 3: {kernel0} -> {kernel}")
 
 
-def _nn() -> Any:
-    try:
-        import polytape.nn as nn
-    except ImportError:
-        nn = None
-    if nn is None or not all(hasattr(nn, n) for n in ("Sequential", "Dense")):
-        pytest.skip("polytape.nn.Sequential/Dense are not available in this polytape")
-    return nn
-
-
 def _evaluate(model: Any, X: Any, y: Any) -> float:
     pred = np.asarray(model.predict(X), dtype=np.float64)
     return float(np.mean((pred - np.asarray(y, dtype=np.float64)) ** 2))
@@ -152,7 +132,6 @@ def _evaluate(model: Any, X: Any, y: Any) -> float:
 def s001_watch_without_with(backend: str, dtype: Any) -> None:
     """Seed 001: tape.watch on a GradientTape never entered (TensorFlow: AttributeError;
     the seed claims 2.0). polytape raises a clear error telling the user to use `with`."""
-    pt = _pt()
     x = pt.constant(3.0)
     tape = pt.GradientTape()
     try:
@@ -167,7 +146,6 @@ def s001_watch_without_with(backend: str, dtype: Any) -> None:
 @seed
 def s001_watch_inside_with(backend: str, dtype: Any) -> None:
     """Seed 001 inside `with`: z = x * y with x = 3, y = 2: dz/dx = 2.0."""
-    pt = _pt()
     x = pt.constant(3.0)
     y = pt.constant(2.0)
     with pt.GradientTape() as tape:
@@ -180,7 +158,6 @@ def s001_watch_inside_with(backend: str, dtype: Any) -> None:
 @seed
 def s001_variable(backend: str, dtype: Any) -> None:
     """Seed 001: w = Variable(5.0), y = w * w: dy/dw = 10.0."""
-    pt = _pt()
     w = pt.Variable(5.0)
     with pt.GradientTape() as tape:
         tape.watch(w)
@@ -192,7 +169,6 @@ def s001_variable(backend: str, dtype: Any) -> None:
 @seed
 def s001_nested(backend: str, dtype: Any) -> None:
     """Seed 001: nested tapes on y = x*x*x at 3: dy/dx 27.0, d2y/dx2 18.0."""
-    pt = _pt()
     x = pt.Variable(3.0)
     with pt.GradientTape() as t1:
         with pt.GradientTape() as t2:
@@ -206,7 +182,6 @@ def s001_nested(backend: str, dtype: Any) -> None:
 @seed
 def s002_watch_list(backend: str, dtype: Any) -> None:
     """Seed 002: watch([a, b, c]), y = a*b + c with 3, 2, 1: [2.0, 3.0, 1.0]."""
-    pt = _pt()
     a = pt.constant(3.0)
     b = pt.constant(2.0)
     c = pt.constant(1.0)
@@ -221,12 +196,6 @@ def s002_watch_list(backend: str, dtype: Any) -> None:
 def s002_tf_gradients(backend: str, dtype: Any) -> None:
     """Seed 002: tf.gradients is TF 1 graph mode; TF 2 eager raises RuntimeError, and so
     does polytape.compat.tensorflow unless it traces, where it gives [2.0, 3.0, 1.0]."""
-    try:
-        import polytape.compat.tensorflow as tf
-    except ImportError:
-        pytest.skip("polytape.compat.tensorflow is not available in this polytape")
-    if not hasattr(tf, "gradients"):
-        pytest.skip("polytape.compat.tensorflow has no gradients()")
     a, b, c = tf.constant(3.0), tf.constant(2.0), tf.constant(1.0)
     y = a * b + c
     try:
@@ -241,7 +210,6 @@ def s002_tf_gradients(backend: str, dtype: Any) -> None:
 @seed
 def s003_unwatched_constant(backend: str, dtype: Any) -> None:
     """Seed 003: x = constant([2.0]), no watch: the gradient of x**2 is None."""
-    pt = _pt()
     x = pt.constant([2.0])
     with pt.GradientTape(persistent=False, watch_accessed_variables=True) as grad:
         f = x ** 2
@@ -252,7 +220,6 @@ def s003_unwatched_constant(backend: str, dtype: Any) -> None:
 @seed
 def s003_variable(backend: str, dtype: Any) -> None:
     """Seed 003: x = Variable(constant([2.0])): the gradient of x**2 is [4.0]."""
-    pt = _pt()
     x = pt.Variable(pt.constant([2.0]))
     with pt.GradientTape(persistent=False, watch_accessed_variables=True) as grad:
         f = x ** 2
@@ -262,7 +229,6 @@ def s003_variable(backend: str, dtype: Any) -> None:
 @seed
 def s003_watch_constant(backend: str, dtype: Any) -> None:
     """Seed 003: watch(constant([2.0])): the gradient of x**2 is [4.0]."""
-    pt = _pt()
     x = pt.constant([2.0])
     with pt.GradientTape(persistent=False, watch_accessed_variables=True) as grad:
         grad.watch(x)
@@ -273,7 +239,6 @@ def s003_watch_constant(backend: str, dtype: Any) -> None:
 @seed
 def s003_persistent(backend: str, dtype: Any) -> None:
     """Seed 003: a persistent tape gives d(x**2) = [4.0] and d(x**3) = [12.0] at [2.0]."""
-    pt = _pt()
     x = pt.Variable(pt.constant([2.0]))
     with pt.GradientTape(persistent=True, watch_accessed_variables=True) as grad:
         f = x ** 2
@@ -286,7 +251,6 @@ def s003_persistent(backend: str, dtype: Any) -> None:
 def s003_second_call(backend: str, dtype: Any) -> None:
     """Seed 003 with persistent=False: the second gradient() raises RuntimeError
     ("A non-persistent GradientTape can only be used to compute one set of gradients")."""
-    pt = _pt()
     x = pt.Variable(pt.constant([2.0]))
     with pt.GradientTape(persistent=False) as grad:
         f = x ** 2
@@ -304,7 +268,6 @@ def s003_second_call(backend: str, dtype: Any) -> None:
 @seed
 def s004_int_tensors(backend: str, dtype: Any) -> None:
     """Seed 004: constant([1, 2, 3]) and Variable([1, 2, 3]) are int32 of shape (3,)."""
-    pt = _pt()
     for t in (pt.constant([1, 2, 3]), pt.Variable([1, 2, 3])):
         assert_dtype(t, "int32", type(t).__name__)
         if t.shape != (3,):
@@ -317,7 +280,6 @@ def s004_int_tensors(backend: str, dtype: Any) -> None:
 @seed
 def s004_variable_square(backend: str, dtype: Any) -> None:
     """Seed 004: x = Variable(3.6), y = x*x: dy/dx = 7.2."""
-    pt = _pt()
     x = pt.Variable(3.6)
     with pt.GradientTape() as tape:
         y = x * x
@@ -327,7 +289,6 @@ def s004_variable_square(backend: str, dtype: Any) -> None:
 @seed
 def s004_polynomial_value(backend: str, dtype: Any) -> None:
     """Seed 004: np.poly1d([1, 2, 3])(1.5) = 8.25, computed with polytape ops."""
-    pt = _pt()
     x = pt.constant(1.5)
     coeffs = pt.constant([1.0, 2.0, 3.0])
     powers = pt.stack([x * x, x, pt.ones_like(x)])
@@ -336,10 +297,7 @@ def s004_polynomial_value(backend: str, dtype: Any) -> None:
 
 
 def _nadam(learning_rate: float) -> Any:
-    cls = find_optimizer("Nadam")
-    if cls is None:
-        pytest.skip("no Nadam optimizer in polytape.optimizers or polytape.nn (not written yet)")
-    return cls(learning_rate=learning_rate)
+    return pt.optimizers.Nadam(learning_rate=learning_rate)
 
 
 @seed
@@ -347,7 +305,6 @@ def s004_polynomial_regression(backend: str, dtype: Any) -> None:
     """Seed 004: recover x^2 + 2x + 3 from 20 noisy samples with Nadam(0.01), 1000 steps:
     w ends near [1, 2, 3] and the squared error near the least-squares one (TensorFlow:
     [0.943, 2.120, 2.984])."""
-    pt = _pt()
     rng = np.random.default_rng(42)
     polyfunc = np.poly1d([1, 2, 3])
     X = rng.standard_normal((20, 1))
@@ -383,7 +340,6 @@ def s004_polynomial_regression(backend: str, dtype: Any) -> None:
 def s004_puzzle(backend: str, dtype: Any) -> None:
     """Seed 004: A + B = 9, C - D = 1, A + C = 8, B - D = 2 by Nadam(0.1), 1000 steps:
     the squared error ends near 0 (TensorFlow: ~1e-12)."""
-    pt = _pt()
     rng = np.random.default_rng(7)
     A, B, C, D = (pt.Variable(float(rng.random())) for _ in range(4))
     optimizer = _nadam(0.1)

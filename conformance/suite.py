@@ -9,9 +9,10 @@ are included.
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
-from .cases import ConformanceCase
+from .cases import ConformanceCase, plugin_cases
 
 __all__ = ["SUITE_VERSION", "SOURCES", "cases", "GROUP_TITLES"]
 
@@ -28,6 +29,8 @@ GROUP_TITLES = {
 }
 
 
+# The case modules are imported when the suite collects, not here: pytest loads this package's
+# plugin (through `pytest11`) in every pytest session on the machine, where they are not needed.
 def _values() -> list[ConformanceCase]:
     from .dtype_cases import dtype_cases
     from .op_cases import kernel_coverage_case, value_cases
@@ -44,15 +47,11 @@ def _jacobian() -> list[ConformanceCase]:
 
 def _simple(module: str, function: str) -> Callable[[], list[ConformanceCase]]:
     def build() -> list[ConformanceCase]:
-        import importlib
-
         return getattr(importlib.import_module(f"polytape.conformance.{module}"), function)()
     return build
 
 
 def _plugins() -> list:
-    from .cases import plugin_cases
-
     return plugin_cases()
 
 

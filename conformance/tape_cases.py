@@ -1,4 +1,5 @@
-"""Tape semantics: one case per rule of DESIGN §2 (TensorFlow's ``GradientTape`` rules).
+"""Tape semantics: one case per rule of TensorFlow's ``GradientTape`` (docs/architecture.md,
+"The tape").
 
 Values are small integers and halves, exact in every float dtype, so the
 expected numbers are closed forms and the comparison tolerance is the dtype's.
@@ -15,6 +16,8 @@ from typing import Any
 
 import numpy as np
 
+import polytape as pt
+
 from .cases import ConformanceCase
 from .checks import assert_close, assert_dtype
 
@@ -27,12 +30,6 @@ def case(fn: Callable[[str, Any], None]) -> Callable[[str, Any], None]:
     """Register ``fn`` as a tape case named after it (its docstring is the rule it checks)."""
     CASES.append(ConformanceCase(fn.__name__, "tape", fn, doc=(fn.__doc__ or "").strip()))
     return fn
-
-
-def _pt() -> Any:
-    import polytape as pt
-
-    return pt
 
 
 def _raises(exc_types: Any, fn: Callable[[], Any], contains: str = "") -> BaseException:
@@ -49,7 +46,6 @@ def _raises(exc_types: Any, fn: Callable[[], Any], contains: str = "") -> BaseEx
 @case
 def records_only_watched(backend: str, dtype: Any) -> None:
     """An op is recorded only while recording and when an input is watched."""
-    pt = _pt()
     x = pt.constant(3.0, dtype=dtype)
     before = x * x  # computed before the tape exists
     with pt.GradientTape() as tape:
@@ -68,7 +64,6 @@ def records_only_watched(backend: str, dtype: Any) -> None:
 def variables_watched_on_read(backend: str, dtype: Any) -> None:
     """Trainable variables are watched when read; non-trainable ones and
     ``watch_accessed_variables=False`` tapes need ``watch``."""
-    pt = _pt()
     v = pt.Variable(pt.constant(2.0, dtype=dtype))
     frozen = pt.Variable(pt.constant(2.0, dtype=dtype), trainable=False)
     with pt.GradientTape() as tape:
@@ -92,7 +87,6 @@ def variables_watched_on_read(backend: str, dtype: Any) -> None:
 @case
 def watch_is_by_identity(backend: str, dtype: Any) -> None:
     """Watching is per tape and by identity: an equal tensor is not watched."""
-    pt = _pt()
     a = pt.constant(2.0, dtype=dtype)
     b = pt.constant(2.0, dtype=dtype)
     with pt.GradientTape(persistent=True) as t1, pt.GradientTape(persistent=True) as t2:
@@ -108,7 +102,6 @@ def watch_is_by_identity(backend: str, dtype: Any) -> None:
 @case
 def gradient_keeps_structure(backend: str, dtype: Any) -> None:
     """``gradient`` returns the structure of ``sources``: list, tuple, dict, nested."""
-    pt = _pt()
     a, b, c = (pt.constant(v, dtype=dtype) for v in (3.0, 2.0, 1.0))
     with pt.GradientTape(persistent=True) as tape:
         tape.watch([a, b, c])
@@ -132,7 +125,6 @@ def gradient_keeps_structure(backend: str, dtype: Any) -> None:
 @case
 def several_targets_sum(backend: str, dtype: Any) -> None:
     """Several or non-scalar targets give the gradient of their sum."""
-    pt = _pt()
     x = pt.constant([1.0, 2.0], dtype=dtype)
     with pt.GradientTape(persistent=True) as tape:
         tape.watch(x)
@@ -145,7 +137,6 @@ def several_targets_sum(backend: str, dtype: Any) -> None:
 @case
 def output_gradients_vjp(backend: str, dtype: Any) -> None:
     """``output_gradients`` weighs the targets: a vector-Jacobian product."""
-    pt = _pt()
     x = pt.constant([1.0, 2.0, 3.0], dtype=dtype)
     with pt.GradientTape() as tape:
         tape.watch(x)
@@ -157,7 +148,6 @@ def output_gradients_vjp(backend: str, dtype: Any) -> None:
 @case
 def unconnected_gradients(backend: str, dtype: Any) -> None:
     """Unconnected sources give None, zeros with ``"zero"``; other values raise ValueError."""
-    pt = _pt()
     x = pt.constant([1.0, 2.0], dtype=dtype)
     other = pt.constant([5.0, 6.0, 7.0], dtype=dtype)
     with pt.GradientTape(persistent=True) as tape:
@@ -174,7 +164,6 @@ def unconnected_gradients(backend: str, dtype: Any) -> None:
 @case
 def integer_sources_and_targets(backend: str, dtype: Any) -> None:
     """Integer or bool sources and targets give None."""
-    pt = _pt()
     i = pt.constant([1, 2, 3])
     x = pt.constant([1.0, 2.0, 3.0], dtype=dtype)
     with pt.GradientTape(persistent=True) as tape:
@@ -198,7 +187,6 @@ def integer_sources_and_targets(backend: str, dtype: Any) -> None:
 def non_persistent_answers_once(backend: str, dtype: Any) -> None:
     """A non-persistent tape answers one call; the second raises RuntimeError naming
     ``persistent=True``, and the tape's records are released after the first."""
-    pt = _pt()
     x = pt.constant(2.0, dtype=dtype)
     with pt.GradientTape() as tape:
         tape.watch(x)
@@ -221,7 +209,6 @@ def non_persistent_answers_once(backend: str, dtype: Any) -> None:
 @case
 def persistent_answers_many(backend: str, dtype: Any) -> None:
     """A persistent tape answers many calls (seed 003: x**2 and x**3 at 2)."""
-    pt = _pt()
     x = pt.Variable(pt.constant([2.0], dtype=dtype))
     with pt.GradientTape(persistent=True) as tape:
         f = x ** 2
@@ -234,7 +221,6 @@ def persistent_answers_many(backend: str, dtype: Any) -> None:
 @case
 def reentering(backend: str, dtype: Any) -> None:
     """Re-entering an active tape raises ValueError; re-entering a finished one resumes."""
-    pt = _pt()
     x = pt.constant(3.0, dtype=dtype)
     tape = pt.GradientTape(persistent=True)
     with tape:
@@ -254,7 +240,6 @@ def reentering(backend: str, dtype: Any) -> None:
 def gradient_inside_context(backend: str, dtype: Any) -> None:
     """``gradient`` inside the context: a non-persistent tape stops recording; a persistent
     one records the backward pass (second derivatives) and warns once."""
-    pt = _pt()
     x = pt.Variable(pt.constant(2.0, dtype=dtype))
     late = pt.Variable(pt.constant(1.0, dtype=dtype))
     with pt.GradientTape() as tape:
@@ -280,7 +265,6 @@ def gradient_inside_context(backend: str, dtype: Any) -> None:
 @case
 def nested_tapes_higher_order(backend: str, dtype: Any) -> None:
     """Nested tapes give higher-order derivatives (x**4 at 1.5: 13.5, 27, 36)."""
-    pt = _pt()
     x = pt.Variable(pt.constant(1.5, dtype=dtype))
     with pt.GradientTape() as t3:
         with pt.GradientTape() as t2:
@@ -297,7 +281,6 @@ def nested_tapes_higher_order(backend: str, dtype: Any) -> None:
 @case
 def watch_outside_context(backend: str, dtype: Any) -> None:
     """``watch`` on a tape that was never entered raises an error that says to use ``with``."""
-    pt = _pt()
     tape = pt.GradientTape()
     err = _raises(pt.PolytapeError, lambda: tape.watch(pt.constant(3.0, dtype=dtype)))
     if "with" not in str(err):
@@ -307,7 +290,6 @@ def watch_outside_context(backend: str, dtype: Any) -> None:
 @case
 def reset_forgets(backend: str, dtype: Any) -> None:
     """``reset`` forgets everything recorded and watched; recording goes on."""
-    pt = _pt()
     x = pt.constant(2.0, dtype=dtype)
     with pt.GradientTape() as tape:
         tape.watch(x)
@@ -327,7 +309,6 @@ def reset_forgets(backend: str, dtype: Any) -> None:
 @case
 def stop_recording_pauses(backend: str, dtype: Any) -> None:
     """Ops inside ``stop_recording()`` are not recorded."""
-    pt = _pt()
     x = pt.constant(2.0, dtype=dtype)
     with pt.GradientTape() as tape:
         tape.watch(x)
@@ -341,7 +322,6 @@ def stop_recording_pauses(backend: str, dtype: Any) -> None:
 @case
 def stop_gradient_blocks(backend: str, dtype: Any) -> None:
     """``pt.stop_gradient`` hides its input from tapes."""
-    pt = _pt()
     x = pt.constant(3.0, dtype=dtype)
     with pt.GradientTape() as tape:
         tape.watch(x)
@@ -353,7 +333,6 @@ def stop_gradient_blocks(backend: str, dtype: Any) -> None:
 def custom_gradient_rule(backend: str, dtype: Any) -> None:
     """``pt.custom_gradient`` replaces the gradient (seed 000's square: 9 and 6; a rule
     returning 10*dy proves the custom rule, not the ops, is used)."""
-    pt = _pt()
 
     @pt.custom_gradient
     def square(x):
@@ -376,7 +355,6 @@ def custom_gradient_rule(backend: str, dtype: Any) -> None:
 @case
 def custom_gradient_variables(backend: str, dtype: Any) -> None:
     """``custom_gradient`` whose function reads variables passes them to ``grad_fn``."""
-    pt = _pt()
     w = pt.Variable(pt.constant(2.0, dtype=dtype))
 
     @pt.custom_gradient
@@ -397,7 +375,6 @@ def custom_gradient_variables(backend: str, dtype: Any) -> None:
 @case
 def threads_are_independent(backend: str, dtype: Any) -> None:
     """The tape stack is per thread: two threads differentiate independently."""
-    pt = _pt()
     barrier = threading.Barrier(2)
     results: dict[int, Any] = {}
     errors: list[BaseException] = []
@@ -429,7 +406,6 @@ def threads_are_independent(backend: str, dtype: Any) -> None:
 @case
 def nondifferentiable_ops(backend: str, dtype: Any) -> None:
     """Non-differentiable ops (comparisons, floor, sign, round) pass no gradient."""
-    pt = _pt()
     x = pt.constant([0.75, -1.25, 2.5], dtype=dtype)
     with pt.GradientTape(persistent=True) as tape:
         tape.watch(x)
@@ -443,7 +419,6 @@ def nondifferentiable_ops(backend: str, dtype: Any) -> None:
 @case
 def failing_op_leaves_tape_intact(backend: str, dtype: Any) -> None:
     """An op that raises leaves the tape and the variables as they were."""
-    pt = _pt()
     v = pt.Variable(pt.constant([1.0, 2.0], dtype=dtype))
     with pt.GradientTape() as tape:
         y = pt.sum(v * v)

@@ -1,4 +1,4 @@
-"""Group "tape": the GradientTape rules of DESIGN §2, one case each."""
+"""Group "tape": the GradientTape rules of docs/architecture.md ("The tape"), one case each."""
 
 import pytest
 

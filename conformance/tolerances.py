@@ -24,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+
 __all__ = ["Tolerance", "VALUE", "GRADIENT", "FINITE_DIFFERENCE", "OP_OVERRIDES",
            "tolerance", "set_tolerance", "KINDS"]
 
@@ -38,8 +40,6 @@ class Tolerance:
 
     def allowed(self, expected: Any) -> Any:
         """The largest error allowed at each element of ``expected``."""
-        import numpy as np
-
         return self.atol + self.rtol * np.abs(expected)
 
 

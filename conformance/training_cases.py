@@ -7,16 +7,16 @@ distance of the optimum in the dtype it trains in.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-import pytest
+
+import polytape as pt
 
 from .cases import ConformanceCase
 
-__all__ = ["training_cases", "find_optimizer"]
+__all__ = ["training_cases"]
 
 CASES: list[ConformanceCase] = []
 TRAIN_DTYPES = ("float32", "float64")
@@ -29,19 +29,6 @@ def training(fn: Callable[[str, Any], None]) -> Callable[[str, Any], None]:
     return fn
 
 
-def find_optimizer(name: str) -> Any:
-    """The optimizer class ``name`` from ``polytape.optimizers`` (or ``polytape.nn``), or None."""
-    for module in ("polytape.optimizers", "polytape.nn.optimizers", "polytape.nn"):
-        try:
-            mod = importlib.import_module(module)
-        except ImportError:
-            continue
-        cls = getattr(mod, name, None)
-        if cls is not None:
-            return cls
-    return None
-
-
 def _problem(dtype: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Seed 004's polynomial regression: design matrix, targets, least-squares optimum."""
     rng = np.random.default_rng(4)
@@ -52,8 +39,6 @@ def _problem(dtype: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 def _fit(optimizer: Any, dtype: str, steps: int) -> tuple[np.ndarray, np.ndarray]:
-    import polytape as pt
-
     A, Y, best = _problem(dtype)
     x = pt.constant(A, dtype=dtype)
     y = pt.constant(Y, dtype=dtype)
@@ -69,10 +54,7 @@ def _fit(optimizer: Any, dtype: str, steps: int) -> tuple[np.ndarray, np.ndarray
 
 def _converges(name: str, steps: int, **hyper: Any) -> Callable[[str, Any], None]:
     def fn(backend: str, dtype: Any) -> None:
-        cls = find_optimizer(name)
-        if cls is None:
-            pytest.skip(f"no {name} optimizer in polytape.optimizers or polytape.nn")
-        got, best = _fit(cls(**hyper), str(dtype), steps)
+        got, best = _fit(getattr(pt.optimizers, name)(**hyper), str(dtype), steps)
         err = float(np.max(np.abs(got - best)))
         if not err < 2e-2:
             raise AssertionError(f"{name}({hyper}) after {steps} steps: w = {got.ravel()}, "
@@ -96,8 +78,6 @@ for _name, _steps, _hyper in (
 @training
 def gradient_descent_by_hand(backend: str, dtype: Any) -> float:
     """Plain gradient descent written with the tape and ``assign_sub`` reaches the optimum."""
-    import polytape as pt
-
     A, Y, best = _problem(str(dtype))
     x = pt.constant(A, dtype=dtype)
     y = pt.constant(Y, dtype=dtype)
@@ -117,19 +97,11 @@ def gradient_descent_by_hand(backend: str, dtype: Any) -> float:
 @training
 def dense_model_fit(backend: str, dtype: Any) -> None:
     """``Sequential([Dense(1)])`` fit on noise-free y = 3x - 2 learns kernel 3 and bias -2."""
-    import polytape as pt
-
-    nn = getattr(pt, "nn", None)
-    if nn is None or not all(hasattr(nn, n) for n in ("Sequential", "Dense")):
-        pytest.skip("polytape.nn.Sequential/Dense are not available in this polytape")
-    sgd = find_optimizer("SGD")
-    if sgd is None:
-        pytest.skip("no SGD optimizer in polytape.optimizers")
     rng = np.random.default_rng(3)
     X = rng.standard_normal((64, 1))
     Y = 3 * X - 2
-    model = nn.Sequential([nn.Dense(1)])
-    model.compile(optimizer=sgd(learning_rate=0.1), loss="mse")
+    model = pt.nn.Sequential([pt.nn.Dense(1)])
+    model.compile(optimizer=pt.optimizers.SGD(learning_rate=0.1), loss="mse")
     model.fit(pt.constant(X, dtype=dtype), pt.constant(Y, dtype=dtype), epochs=60,
               batch_size=16, verbose=0)
     kernel, bias = (np.asarray(v, dtype=np.float64) for v in model.layers[0].get_weights()[:2])

@@ -43,6 +43,8 @@ def get_backend(name: str | Any) -> Any:
     """
     if not isinstance(name, str):
         return name
+    # Imported on first use, here and below: `import polytape` stays free of pluggy and the
+    # plugin machinery until a backend is needed.
     from polytape.plugins import get_plugin_system
 
     return get_plugin_system().backends.get(_split(name)[0])

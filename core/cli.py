@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import sys
+import warnings
 from collections.abc import Sequence
+
+from polytape.backend_selection import list_backends
+from polytape.errors import PluginError
+from polytape.plugins import get_plugin_system
 
 __all__ = ["main"]
 
@@ -23,15 +28,10 @@ def backends_table() -> str:
     its devices -- or, when unavailable, why. Plugins that failed to load and plugins
     blocked by ``POLYTAPE_DISABLE_PLUGINS`` are listed below the table.
     """
-    import warnings
-
-    import polytape as pt
-    from polytape.plugins import get_plugin_system
-
     with warnings.catch_warnings():
         # The failures are listed below the table; the same text as warnings is noise here.
         warnings.simplefilter("ignore", RuntimeWarning)
-        statuses = pt.list_backends()
+        statuses = list_backends()
         system = get_plugin_system()
     rows = [("backend", "plugin", "from", "version", "available", "devices / reason")]
     for s in statuses:
@@ -60,8 +60,6 @@ def _backends(args: Sequence[str]) -> int:
     if args:
         print(f"polytape backends: unexpected arguments {' '.join(args)}", file=sys.stderr)
         return 2
-    from polytape.errors import PluginError
-
     try:
         print(backends_table())
     except PluginError as exc:  # POLYTAPE_STRICT_PLUGINS=1 and a plugin is broken
@@ -80,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if command == "backends":
         return _backends(rest)
     if command == "conformance":
+        # Loaded here only: the suite brings in pytest, which `polytape backends` never needs.
         from polytape.conformance.cli import main as conformance_main
 
         return conformance_main(rest)

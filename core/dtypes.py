@@ -92,7 +92,6 @@ default_int = int32
 _BY_NAME = {d.name: d for d in all_dtypes}
 _BY_NAME.update({"bool_": bool_, "half": float16, "float": float32, "double": float64})
 _SIGNED = (int8, int16, int32, int64)
-_FLOATS = (float16, float32, float64)
 
 
 def as_dtype(spec: Any) -> DType:

@@ -11,6 +11,10 @@ inside a ``GradientTape`` block is never recorded, and every update *replaces*
 a variable's array through :meth:`Variable.assign` rather than writing into it
 (a tape may still hold the old array for its backward pass).
 
+An optimizer pickles with its state (slots and step count), so a compiled model
+resumes training where it stopped; a learning rate given as a lambda cannot be
+pickled (use a :class:`LearningRateSchedule` or a module-level function).
+
 >>> import polytape as pt
 >>> w = pt.Variable(1.0)
 >>> opt = pt.optimizers.SGD(learning_rate=0.1)
@@ -35,6 +39,7 @@ from .creation import constant
 from .dtypes import float32, int64
 from .errors import BackendMismatchError, DTypeError, InvalidArgumentError, ShapeError
 from .namespaces import kernel_namespace
+from .tape import GradientTape
 from .tensor import Tensor, Variable, wrap
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSprop", "Adagrad", "get",
@@ -329,8 +334,6 @@ class Optimizer:
         >>> round(float(v), 5)
         9.0
         """
-        from .tape import GradientTape
-
         if tape is None:
             if not callable(loss):
                 raise InvalidArgumentError(
@@ -436,6 +439,20 @@ class Optimizer:
 
     def __repr__(self) -> str:
         return f"<polytape.optimizers.{type(self).__name__} {self.name!r} iterations={self._iterations}>"
+
+    # -- pickling ------------------------------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        # Slots are keyed by id(variable), which unpickling changes; the constants are a cache of
+        # native arrays keyed by the backend object's id, so they are made again when needed.
+        state["_slots"] = list(self._slots.values())
+        state["_constants"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        state["_slots"] = {id(var): (var, slots) for var, slots in state["_slots"]}
+        self.__dict__.update(state)
 
 
 # -- the optimizers ---------------------------------------------------------------------------

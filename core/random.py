@@ -38,6 +38,7 @@ from .creation import _shape as _creation_shape
 from .creation import constant
 from .dtypes import DType, as_dtype, float32
 from .errors import DTypeError, InvalidArgumentError, ShapeError
+from .ops import getitem
 from .tensor import Tensor
 
 __all__ = ["normal", "uniform", "truncated_normal", "shuffle", "set_seed", "get_seed",
@@ -188,8 +189,6 @@ def shuffle(value: Any, seed: int | None = None) -> Tensor:
     >>> sorted(pt.random.shuffle(pt.constant([1, 2, 3]), seed=0).numpy().tolist())
     [1, 2, 3]
     """
-    from .ops import getitem
-
     t = value if isinstance(value, Tensor) else constant(value)
     if t.ndim == 0:
         raise ShapeError("random.shuffle: needs a tensor with at least one dimension")

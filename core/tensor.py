@@ -3,6 +3,11 @@
 Arithmetic, comparison, ``@``, ``**`` and indexing operators are the functions of
 :mod:`polytape.ops` (installed on the class by that module), so ``x * y`` and
 ``pt.multiply(x, y)`` are the same op and are recorded the same way.
+
+Tensors and variables pickle (for ``multiprocessing`` and checkpoints) as their
+backend's registered name, their device, a NumPy copy of their values and their
+polytape dtype; unpickling makes them again with :func:`polytape.constant` on that
+backend and device, which must therefore be available where they are unpickled.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from .dtypes import DType
-from .errors import ShapeError
+from .errors import BackendMismatchError, DTypeError, ShapeError
 
 __all__ = ["Tensor", "Variable"]
 
@@ -36,7 +41,7 @@ class Tensor:
     __array_ufunc__ = None
 
     def __init__(self, value: Any, dtype: Any = None, backend: Any = None) -> None:
-        from .creation import constant
+        from .creation import constant  # creation imports this module
 
         t = constant(value, dtype=dtype, backend=backend)
         self._data = t._data
@@ -147,6 +152,16 @@ class Tensor:
     def __str__(self) -> str:
         return f"polytape.Tensor({self._numpy_text()}, shape={self.shape}, dtype={self.dtype})"
 
+    # -- pickling -------------------------------------------------------------------------
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return _rebuild_tensor, self._portable()
+
+    def _portable(self) -> tuple[str, str, np.ndarray, str]:
+        # The backend object cannot travel (its kernels are closures); its registered name
+        # and the device find the same backend again in the process that unpickles.
+        values = np.array(self._backend.to_numpy(self._data), copy=True)
+        return self.backend, self.device, values, self.dtype.name
+
 
 _names = itertools.count()
 
@@ -168,7 +183,7 @@ class Variable(Tensor):
 
     def __init__(self, initial_value: Any, trainable: bool = True, name: str | None = None,
                  dtype: Any = None, backend: Any = None) -> None:
-        from .creation import constant
+        from .creation import constant  # creation imports this module
 
         if callable(initial_value) and not isinstance(initial_value, Tensor):
             initial_value = initial_value()
@@ -179,17 +194,13 @@ class Variable(Tensor):
         self.name = name if name is not None else f"Variable:{next(_names)}"
 
     def _converted(self, value: Any, op: str) -> Any:
-        from .creation import constant
+        from .creation import constant  # creation imports this module
 
         if isinstance(value, Tensor):
             if value.dtype is not self.dtype:
-                from .errors import DTypeError
-
                 raise DTypeError(f"{op}: variable {self.name!r} is {self.dtype}, value is "
                                  f"{value.dtype}; cast it first with pt.cast")
             if value._backend is not self._backend:
-                from .errors import BackendMismatchError
-
                 raise BackendMismatchError(
                     f"{op}: variable {self.name!r} lives on backend {self.backend!r}, value on "
                     f"{value.backend!r}; move it with pt.to_backend(value, {self.backend!r})")
@@ -228,7 +239,7 @@ class Variable(Tensor):
 
     def read_value(self) -> Tensor:
         """The current value as an immutable tensor (recorded as a read by watching tapes)."""
-        from .ops import identity
+        from .ops import identity  # ops imports this module
 
         return identity(self)
 
@@ -237,6 +248,22 @@ class Variable(Tensor):
     def __repr__(self) -> str:
         return (f"<polytape.Variable {self.name!r} shape={self.shape} dtype={self.dtype} "
                 f"backend={self.backend} numpy={self._numpy_text()}>")
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        return _rebuild_variable, (*self._portable(), self.trainable, self.name)
+
+
+def _rebuild_tensor(backend: str, device: str, values: np.ndarray, dtype: str) -> Tensor:
+    """The tensor :meth:`Tensor.__reduce__` describes (module level, so pickle can name it)."""
+    from .creation import constant  # creation imports this module
+
+    return constant(values, dtype=dtype, backend=backend, device=device)
+
+
+def _rebuild_variable(backend: str, device: str, values: np.ndarray, dtype: str,
+                      trainable: bool, name: str) -> Variable:
+    """The variable :meth:`Variable.__reduce__` describes."""
+    return Variable(_rebuild_tensor(backend, device, values, dtype), trainable=trainable, name=name)
 
 
 def _exportable(data: Any) -> Any:

@@ -23,6 +23,11 @@ from typing import Any
 
 import pluggy
 
+from polytape.dispatch import operands, run
+from polytape.errors import InvalidArgumentError
+from polytape.optable import OPS
+
+from . import manager
 from .registry import BackendInfo, BackendRegistry, BackendStatus, CaseRegistry, OpRegistry
 
 hookimpl = pluggy.HookimplMarker("polytape")
@@ -35,9 +40,7 @@ __all__ = [
 
 def get_plugin_system() -> Any:
     """The process-wide :class:`~polytape.plugins.manager.PluginSystem` (loads plugins once)."""
-    from .manager import get_plugin_system as _get
-
-    return _get()
+    return manager.get_plugin_system()
 
 
 def register(plugin: Any, name: str | None = None) -> str:
@@ -63,10 +66,6 @@ def apply_op(name: str, *inputs: Any, **attrs: Any) -> Any:
         def swish(x):
             return apply_op("swish", x)
     """
-    from polytape.dispatch import operands, run
-    from polytape.errors import InvalidArgumentError
-    from polytape.optable import OPS
-
     get_plugin_system()  # plugin ops exist once plugins are loaded
     op = OPS.get(name)
     if op is None:

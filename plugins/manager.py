@@ -1,11 +1,13 @@
 """Loading plugins: entry points in group ``polytape``, each in isolation.
 
-For every entry point, in turn: skip it if disabled; import it; check its hook
+For every entry point, in turn: skip it if blocked; import it; check its hook
 names; register it with pluggy; run its hooks. A failure at any step undoes what
 that plugin added and gives one warning naming the plugin and the reason; every
 other plugin and backend keeps working. Environment variables:
 
-* ``POLYTAPE_DISABLE_PLUGINS=a,b`` -- do not load the plugins (entry-point names) ``a`` and ``b``;
+* ``POLYTAPE_DISABLE_PLUGINS=a,b`` -- do not load the plugins (entry-point names) ``a`` and ``b``:
+  they are blocked with pluggy's ``PluginManager.set_blocked``, so ``pm.is_blocked("a")`` is
+  true, their entry points are never imported and registering them at run time fails;
 * ``POLYTAPE_STRICT_PLUGINS=1`` -- a plugin that fails raises :class:`~polytape.PluginError`
   instead of warning (CI for a plugin should set it);
 * ``POLYTAPE_TRACE_PLUGINS=1`` -- write each loading step and every hook call with its
@@ -50,12 +52,15 @@ class PluginSystem:
     """The pluggy manager and the registries it fills.
 
     ``failures`` maps each plugin that was skipped to the reason; ``disabled``
-    lists the entry points ``POLYTAPE_DISABLE_PLUGINS`` blocked.
+    lists the installed entry points that were not loaded because
+    ``POLYTAPE_DISABLE_PLUGINS`` blocked their names (``pm.is_blocked(name)``).
     """
 
     def __init__(self) -> None:
         self.pm = pluggy.PluginManager(GROUP)
         self.pm.add_hookspecs(hookspecs)
+        for name in disabled_plugins():
+            self.pm.set_blocked(name)
         self.backends = BackendRegistry()
         self.ops = OpRegistry()
         self.cases = CaseRegistry()
@@ -74,8 +79,7 @@ class PluginSystem:
 
     # -- loading ------------------------------------------------------------------------
     def load_entry_points(self) -> None:
-        """Import, check, register and run every entry point of group ``polytape`` not disabled."""
-        disabled = disabled_plugins()
+        """Import, check, register and run every entry point of group ``polytape`` not blocked."""
         seen: dict[str, str] = {}
         for ep in _in_load_order(importlib.metadata.entry_points(group=GROUP)):
             source = _source(ep)
@@ -84,7 +88,7 @@ class PluginSystem:
                                     f"only the first is loaded")
                 continue
             seen[ep.name] = source
-            if ep.name in disabled:
+            if self.pm.is_blocked(ep.name):
                 self.disabled.add(ep.name)
                 self._trace(f"{ep.name} ({source}) is disabled by POLYTAPE_DISABLE_PLUGINS")
                 continue
@@ -123,7 +127,7 @@ class PluginSystem:
         :class:`PluginError`, with nothing it added kept.
         """
         name = name or getattr(plugin, "__name__", None) or f"plugin-{id(plugin)}"
-        if name in disabled_plugins():
+        if self.pm.is_blocked(name):
             raise PluginError(f"plugin {name!r} is disabled by POLYTAPE_DISABLE_PLUGINS")
         problems = hook_problems(plugin)
         if problems:

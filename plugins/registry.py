@@ -14,11 +14,14 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
+from polytape.backends import Backend
+from polytape.dtypes import bool_, float32
 from polytape.errors import (
     BackendNotFoundError,
     BackendUnavailableError,
     PluginError,
 )
+from polytape.optable import CREATION_KERNELS, OPS, defop, required_kernels
 
 __all__ = ["BackendInfo", "BackendRegistry", "BackendStatus", "OpRegistry", "CaseRegistry",
            "contract_problem", "missing_kernels"]
@@ -77,15 +80,11 @@ class BackendStatus:
 
 def missing_kernels(names: Collection[str]) -> list[str]:
     """The required op names (sorted) that ``names`` lacks; see :func:`polytape.optable.required_kernels`."""
-    from polytape.optable import required_kernels
-
     return sorted(required_kernels() - set(names))
 
 
 def contract_problem(be: Any) -> str:
     """Why the built object ``be`` breaks the backend contract, or ``""`` when it keeps it."""
-    from polytape.backends import Backend
-
     if not isinstance(be, Backend):
         return (f"the factory returned {type(be).__name__}, not a subclass of "
                 "polytape.backends.Backend")
@@ -104,9 +103,7 @@ def contract_problem(be: Any) -> str:
     natives = getattr(be, "native_dtypes", None)
     if not natives:
         return "the backend maps no dtypes (native_dtypes is empty)"
-    import polytape as pt
-
-    needed = [d.name for d in (pt.bool_, pt.float32) if d not in natives]
+    needed = [d.name for d in (bool_, float32) if d not in natives]
     if needed:
         return f"native_dtypes lacks {', '.join(needed)} (comparisons and the default float need them)"
     if dict(getattr(be, "canonical", {})) != {v: k for k, v in natives.items()}:
@@ -239,8 +236,6 @@ class BackendRegistry:
                 return self._unavailable(name, str(exc))
             except Exception as exc:  # a broken factory must not break other backends
                 return self._reject(info, f"its factory raised {type(exc).__name__}: {exc}")
-            from polytape.backends import Backend
-
             if not isinstance(be, Backend):
                 return self._reject(info, contract_problem(be))
             try:
@@ -273,8 +268,6 @@ class BackendRegistry:
 
     def _completed(self, name: str) -> dict[str, Callable[..., Any]]:
         """A built backend's own kernels, plus plugin overrides, plus default kernels."""
-        from polytape.optable import OPS
-
         out = dict(self._own_kernels[name])
         for backend, op, fn, _ in self.kernel_overrides:
             if backend == name:
@@ -326,8 +319,6 @@ class OpRegistry:
         Faster kernels for particular backends go through :meth:`add_kernel`. Call the op
         with :func:`polytape.plugins.apply_op`.
         """
-        from polytape.optable import CREATION_KERNELS, OPS, defop
-
         plugin = self.current_plugin
         if not isinstance(name, str) or not _OP_NAME.match(name):
             raise PluginError(f"plugin {plugin!r}: op name {name!r} is not an identifier")
@@ -357,8 +348,6 @@ class OpRegistry:
         if not isinstance(backend, str) or not _NAME.match(backend):
             raise PluginError(f"plugin {plugin!r}: add_kernel backend must be a backend name, "
                               f"got {backend!r}")
-        from polytape.optable import CREATION_KERNELS, OPS
-
         known = set(OPS) | set(CREATION_KERNELS)
         if not isinstance(op, str) or op not in known:
             close = difflib.get_close_matches(str(op), known, n=1)
@@ -372,8 +361,6 @@ class OpRegistry:
 
     def remove_plugin(self, plugin: str) -> None:
         """Forget the ops and kernels a plugin added."""
-        from polytape.optable import OPS
-
         self.kernels[:] = [k for k in self.kernels if k[3] != plugin]
         for name in [n for n, p in self.added_ops.items() if p == plugin]:
             del self.added_ops[name]

@@ -60,19 +60,12 @@ def _missing(path: str) -> AttributeError:
         "(import polytape as pt) for the rest")
 
 
-def _namespace(path: str, doc: str, members: dict[str, Any],
-               lazy: dict[str, Callable[[], Any]] | None = None) -> types.ModuleType:
+def _namespace(path: str, doc: str, members: dict[str, Any]) -> types.ModuleType:
     """A module object ``tf.<path>`` whose unknown names raise :func:`_missing`'s error."""
     mod = types.ModuleType(f"{_HERE}.{path}", doc)
     mod.__dict__.update(members)
-    factories = lazy or {}
 
     def __getattr__(name: str) -> Any:
-        make = factories.get(name)
-        if make is not None:
-            value = make()
-            if value is not None:
-                return value
         if name.startswith("__"):
             raise AttributeError(name)
         raise _missing(f"{path}.{name}")
@@ -659,7 +652,7 @@ dtypes = _namespace("dtypes", "``tf.dtypes``: the dtype objects.", {
 
 autodiff = _namespace(
     "autodiff", "``tf.autodiff``: forward-mode differentiation (``ForwardAccumulator``).",
-    {}, lazy={"ForwardAccumulator": lambda: getattr(pt, "ForwardAccumulator", None)})
+    {"ForwardAccumulator": pt.ForwardAccumulator})
 
 # -- keras --------------------------------------------------------------------------------------------
 _losses = _nn.losses

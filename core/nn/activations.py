@@ -1,9 +1,7 @@
 """Activation functions, by name or callable (``Dense(4, activation="relu")``).
 
-Everything is composed from polytape ops, so gradients come from the op table.
-``softmax``, ``log_softmax`` and ``logsumexp`` use the library's own ops when
-:mod:`polytape.ops` has them, and otherwise a max-shifted composition that never
-overflows (``exp`` only ever sees values <= 0).
+Everything is composed from polytape ops, so gradients come from the op table;
+``softmax``, ``log_softmax`` and ``logsumexp`` are the ops of the same names.
 
 >>> import polytape as pt
 >>> pt.nn.activations.get("relu")(pt.constant([-1.0, 2.0])).numpy().tolist()
@@ -62,47 +60,19 @@ def exponential(x: Any) -> Tensor:
     return ops.exp(x)
 
 
-def _shifted(x: Tensor, axis: int) -> Tensor:
-    # Subtracting the (constant) max leaves softmax unchanged and keeps exp() <= 1.
-    return x - ops.stop_gradient(ops.max(x, axis=axis, keepdims=True))
-
-
 def logsumexp(x: Any, axis: int | None = None, keepdims: bool = False) -> Tensor:
-    """``log(sum(exp(x), axis))`` without overflow (max subtraction)."""
-    native = getattr(ops, "logsumexp", None)
-    if native is not None:
-        return native(x, axis=axis, keepdims=keepdims)
-    x = unary_operand(x)
-    m = ops.stop_gradient(ops.max(x, axis=axis, keepdims=True))
-    out = ops.log(ops.sum(ops.exp(x - m), axis=axis, keepdims=True)) + m
-    if keepdims:
-        return out
-    return ops.reshape(out, _reduced_shape(x.shape, axis))
-
-
-def _reduced_shape(shape: tuple[int, ...], axis: int | None) -> tuple[int, ...]:
-    if axis is None:
-        return ()
-    axes = {a % len(shape) for a in ((axis,) if isinstance(axis, int) else axis)}
-    return tuple(s for i, s in enumerate(shape) if i not in axes)
+    """``log(sum(exp(x), axis))`` without overflow."""
+    return ops.logsumexp(x, axis=axis, keepdims=keepdims)
 
 
 def softmax(x: Any, axis: int = -1) -> Tensor:
-    """``exp(x) / sum(exp(x), axis)``, computed from the max-shifted ``x``."""
-    native = getattr(ops, "softmax", None)
-    if native is not None:
-        return native(x, axis=axis)
-    e = ops.exp(_shifted(unary_operand(x), axis))
-    return e / ops.sum(e, axis=axis, keepdims=True)
+    """``exp(x) / sum(exp(x), axis)``, without overflow."""
+    return ops.softmax(x, axis=axis)
 
 
 def log_softmax(x: Any, axis: int = -1) -> Tensor:
-    """``x - logsumexp(x, axis)``, computed from the max-shifted ``x``."""
-    native = getattr(ops, "log_softmax", None)
-    if native is not None:
-        return native(x, axis=axis)
-    z = _shifted(unary_operand(x), axis)
-    return z - ops.log(ops.sum(ops.exp(z), axis=axis, keepdims=True))
+    """``x - logsumexp(x, axis)``, without overflow."""
+    return ops.log_softmax(x, axis=axis)
 
 
 def elu(x: Any, alpha: float = 1.0) -> Tensor:

@@ -9,6 +9,11 @@ the same on every backend. Floating-point inputs are cast to the layer's dtype
 Layers and variables assigned as attributes of a layer are tracked, so a
 subclassed layer or model lists their weights in ``trainable_variables``.
 
+Layers and models pickle with their weights, which unpickle onto the same backend
+and device (see :mod:`polytape.tensor`); activations, initializers, losses and
+metrics given as functions must be module-level functions for that, as pickle
+stores functions by name.
+
 >>> import polytape as pt
 >>> layer = pt.nn.Dense(2, activation="relu")
 >>> layer(pt.ones((5, 3))).shape
@@ -31,6 +36,7 @@ import numpy as np
 
 from .. import ops
 from .. import random as pt_random
+from ..backend_selection import get_backend
 from ..creation import constant
 from ..dtypes import DType, as_dtype, float32
 from ..errors import InvalidArgumentError, ShapeError
@@ -270,6 +276,24 @@ class Layer:
 
     def __repr__(self) -> str:
         return f"<polytape.nn.{type(self).__name__} name={self.name!r} built={self.built}>"
+
+    # -- pickling ---------------------------------------------------------------------------------
+    def __getstate__(self) -> dict[str, Any]:
+        state = dict(self.__dict__)
+        # A backend object cannot be pickled (its kernels are closures): keep its registered name.
+        backend = state.pop("_backend")
+        state["_backend"] = None if backend is None else backend.name
+        # Ids change when unpickled, so frozen weights travel as positions in `_tracked`.
+        state["_frozen_ids"] = [i for i, t in enumerate(self._tracked) if id(t) in self._frozen_ids]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        state = dict(state)
+        if state["_backend"] is not None:
+            state["_backend"] = get_backend(state["_backend"])
+        state["_frozen_ids"] = {id(state["_tracked"][i]) for i in state["_frozen_ids"]}
+        # Straight into __dict__: __setattr__'s tracking already happened before pickling.
+        self.__dict__.update(state)
 
 
 def _first_tensor(x: Any) -> Tensor | None:

@@ -176,25 +176,18 @@ class SparseCategoricalAccuracy(MeanMetricWrapper):
         super().__init__(sparse_categorical_accuracy, name)
 
 
-def _loss_values(fn: Callable[..., Any]) -> Callable[..., np.ndarray]:
-    def values(y_true: Any, y_pred: Any) -> np.ndarray:
-        return _host(fn(y_true, y_pred))
-    values.__name__ = fn.__name__
-    return values
-
-
 class MeanSquaredError(MeanMetricWrapper):
     """The mean squared error over every batch so far."""
 
     def __init__(self, name: str = "mean_squared_error") -> None:
-        super().__init__(_loss_values(losses_module.mean_squared_error), name)
+        super().__init__(losses_module.mean_squared_error, name)
 
 
 class MeanAbsoluteError(MeanMetricWrapper):
     """The mean absolute error over every batch so far."""
 
     def __init__(self, name: str = "mean_absolute_error") -> None:
-        super().__init__(_loss_values(losses_module.mean_absolute_error), name)
+        super().__init__(losses_module.mean_absolute_error, name)
 
 
 class _AutoAccuracy(MeanMetricWrapper):
@@ -240,6 +233,7 @@ def get(identifier: Any) -> Metric:
                                        f"{sorted(_BY_NAME)}, a Metric or a function")
         return make(identifier)
     if callable(identifier):
-        fn = identifier
-        return MeanMetricWrapper(lambda t, p: _host(fn(t, p)), getattr(fn, "__name__", "metric"))
+        # Mean.update_state brings the values to the host; the function itself is kept, so
+        # the metric pickles whenever the function does.
+        return MeanMetricWrapper(identifier)
     raise InvalidArgumentError(f"a metric is a name, a Metric or a function, got {identifier!r}")

@@ -8,11 +8,13 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 
 import polytape.plugins as plugins
 from polytape.backends.numpy.backend import NumpyBackend
 from polytape.conformance import cli
+from polytape.conformance.tolerances import GRADIENT, VALUE
 from polytape.plugins import BackendInfo, hookimpl
 
 
@@ -94,10 +96,6 @@ EXP_ERROR = 0.25
 @pytest.fixture
 def wrong_exp_kernel() -> Callable[[Any], Any]:
     """An exp kernel whose results are ``EXP_ERROR`` (25%) too large, in the input's dtype."""
-    import numpy as np
-
-    from polytape.conformance.tolerances import GRADIENT, VALUE
-
     loosest = max(t.rtol for table in (VALUE, GRADIENT) for t in table.values())
     assert EXP_ERROR > 3 * loosest, "the fault must stay well outside every tolerance"
     return lambda x: (np.exp(x) * (1 + EXP_ERROR)).astype(x.dtype)

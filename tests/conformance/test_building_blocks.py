@@ -12,6 +12,7 @@ from polytape.conformance.certificate import BackendRecord, CaseResult, Certific
 from polytape.conformance.checks import Measurement, assert_close, measuring, round_to
 from polytape.conformance.recipes import RECIPES, draw, recipe_for
 from polytape.conformance.runner import run_case
+from polytape.optable import OPS
 
 
 # -- assert_close -------------------------------------------------------------------------------
@@ -77,8 +78,6 @@ def test_tolerance_tables_and_overrides():
 # -- recipes ------------------------------------------------------------------------------------
 def test_every_table_op_has_its_own_recipe():
     """No op of the table is left to the generic fallback or to "missing recipe"."""
-    from polytape.optable import OPS
-
     missing = sorted(op for op in OPS if op not in RECIPES)
     assert missing == [], f"add recipes to polytape.conformance.recipes for {missing}"
 

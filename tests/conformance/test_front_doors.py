@@ -14,6 +14,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import polytape as pt
+from polytape.conformance import cli
 
 
 def _run(args: list[str], cwd: Path, **env: str) -> subprocess.CompletedProcess:
@@ -75,8 +76,6 @@ def test_pytest_explicit_plugin_and_conftest_fallback(tmp_path):
 
 def test_list_runs_nothing(tmp_path, capfd, monkeypatch):
     """`--list` prints the backends and the case ids, writes no certificate."""
-    from polytape.conformance import cli
-
     monkeypatch.chdir(tmp_path)
     code = cli.main(["--list", "--backend", "numpy", "-k", "s000"])
     out = capfd.readouterr().out

@@ -1,4 +1,4 @@
-"""Plugin loading (DESIGN section 5): every entry point loads in isolation.
+"""Plugin loading (docs/architecture.md, "Plugins"): every entry point loads in isolation.
 
 Each broken plugin is installed as a real entry point (a dist-info on the path of a
 fresh interpreter) and must cost exactly one warning naming it and the reason,
@@ -7,9 +7,12 @@ while ``import polytape``, the NumPy backend and every healthy plugin keep worki
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
 import polytape as pt
+from polytape.backends.numpy.backend import NumpyBackend
 from polytape.plugins import BackendInfo, hookimpl
 from polytape.plugins.manager import get_plugin_system, hook_problems
 
@@ -168,13 +171,11 @@ for name in ("numpy", "twin"):
 system.pm.check_pending()
 report["check_pending"] = "ok"
 report["failures"] = sorted(system.failures)
-report["plugins"] = sorted(n for n, _ in system.pm.list_name_plugin())
+report["plugins"] = sorted(n for n, p in system.pm.list_name_plugin() if p is not None)  # None: blocked
 '''
 
 
 def _sin_x_grad(values: list[float]) -> list[float]:
-    import math
-
     return [math.sin(v) + v * math.cos(v) for v in values]
 
 
@@ -242,14 +243,38 @@ def test_disabled_plugins_are_never_imported(install, run_polytape):
     install("polytape-raiser", {"raiser": "raiser_plugin"}, {"raiser_plugin": RAISES_ON_IMPORT})
     r = run_polytape('''
         import sys, polytape.plugins
+        system = polytape.plugins.get_plugin_system()
         report["backends"] = [s.name for s in pt.list_backends()]
-        report["disabled"] = sorted(polytape.plugins.get_plugin_system().disabled)
+        report["disabled"] = sorted(system.disabled)
         report["imported"] = "raiser_plugin" in sys.modules
-    ''', POLYTAPE_DISABLE_PLUGINS=" raiser , numpy,torch,cupy")
+        # Blocking is pluggy's: every listed name is blocked, installed or not.
+        report["blocked"] = {n: system.pm.is_blocked(n) for n in ("raiser", "numpy", "nothing", "twin")}
+    ''', POLYTAPE_DISABLE_PLUGINS=" raiser , numpy,torch,cupy,nothing")
     assert r["warnings"] == []
     assert r["imported"] is False
-    assert {"numpy", "raiser"} <= set(r["disabled"])
+    assert {"numpy", "raiser"} <= set(r["disabled"]) and "nothing" not in r["disabled"]
+    assert r["blocked"] == {"raiser": True, "numpy": True, "nothing": True, "twin": False}
     assert "numpy" not in r["backends"] and "twin" in r["backends"]
+
+
+def test_a_blocked_name_cannot_be_registered_at_run_time(run_polytape):
+    r = run_polytape('''
+        import polytape.plugins
+        from polytape.plugins import hookimpl
+
+        class Plugin:
+            @hookimpl
+            def polytape_register_backends(self, registry):
+                raise AssertionError("a blocked plugin's hooks never run")
+
+        try:
+            polytape.plugins.register(Plugin(), name="blocked_one")
+        except pt.PluginError as exc:
+            report["error"] = str(exc)
+        report["registered"] = polytape.plugins.get_plugin_system().pm.get_plugin("blocked_one") is not None
+    ''', POLYTAPE_DISABLE_PLUGINS="torch,cupy,blocked_one")
+    assert r["error"] == "plugin 'blocked_one' is disabled by POLYTAPE_DISABLE_PLUGINS"
+    assert r["registered"] is False
 
 
 def test_strict_mode_turns_a_broken_plugin_into_an_error(install, run_polytape):
@@ -332,8 +357,6 @@ class _HalfwayPlugin:
 
     @hookimpl
     def polytape_register_backends(self, registry):
-        from polytape.backends.numpy.backend import NumpyBackend
-
         class Early(NumpyBackend):
             name = "rt_halfway"
 
@@ -361,8 +384,6 @@ def test_runtime_register_rejects_an_undecorated_hook():
 
 
 def test_runtime_register_and_unregister_a_working_backend():
-    from polytape.backends.numpy.backend import NumpyBackend
-
     class Mirror(NumpyBackend):
         name = "mirror"
 

@@ -10,6 +10,8 @@ import numpy as np
 import pytest
 
 import polytape as pt
+from polytape.backends.numpy.backend import NumpyBackend
+from polytape.optable import OPS, required_kernels
 from polytape.plugins import BackendInfo, hookimpl
 
 EXAMPLE = pathlib.Path(__file__).resolve().parents[2] / "examples" / "plugin_ops.py"
@@ -116,8 +118,6 @@ def test_a_plugin_cannot_redefine_an_op_or_add_one_without_a_default_kernel():
         pt.plugins.register(Redefines(), name="redefines")
     with pytest.raises(pt.PluginError, match="needs a default_kernel"):
         pt.plugins.register(NoDefault(), name="nodefault")
-    from polytape.optable import OPS, required_kernels
-
     assert "halfop" not in OPS and "halfop" not in required_kernels()
     assert np.allclose(pt.sin(pt.constant([0.5])).numpy(), np.sin(0.5))
 
@@ -127,8 +127,6 @@ class _TwinPlugin:
 
     @hookimpl
     def polytape_register_backends(self, registry):
-        from polytape.backends.numpy.backend import NumpyBackend
-
         class Twin(NumpyBackend):
             name = "kernel_twin"
 
