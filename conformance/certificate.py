@@ -166,12 +166,17 @@ class Certificate:
             total = len(results) + int(self.selection.get("deselected") or 0)
             facts.append(f"{len(results)} of {total} cases ran")
         facts.append(_plural(c["xfailed"], "known gap"))
-        overrides = [(b, o) for b in self.backends for o in b.tolerance_overrides]
-        text = _plural(len(overrides), "tolerance override")
-        if overrides:
+        grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
+        for b in self.backends:
+            for o in b.tolerance_overrides:
+                how = "granted by the backend" if o["source"] == "backend" else "set at run time"
+                grouped[b.spec, how].append(o["key"])
+        text = _plural(sum(len(keys) for keys in grouped.values()), "tolerance override")
+        if grouped:
             text += " (" + "; ".join(
-                (f"{b.spec}: " if multi else "") + f"{o['key']} granted by the {o['source']}"
-                for b, o in overrides) + ")"
+                (f"{spec}: " if multi else "") + f"{len(keys)} {how}: " + ", ".join(keys[:4])
+                + (f" and {len(keys) - 4} more" if len(keys) > 4 else "")
+                for (spec, how), keys in grouped.items()) + ")"
         facts.append(text)
         lacking = [(b, b.unsupported_dtypes) for b in self.backends if b.unsupported_dtypes]
         n = sum(len(ds) for _, ds in lacking)

@@ -350,7 +350,7 @@ class _Progress:
         self.done: Counter[str] = Counter()
         self.failed: Counter[str] = Counter()
         self.started: dict[str, float] = {}
-        self.last_line = 0.0
+        self.last_line = time.time()
 
     def step(self, backend: str, outcome: str, now: float) -> str | None:
         """Count one finished case; returns a line every ~5% or 10 s, and at each backend's end."""

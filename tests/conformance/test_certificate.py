@@ -46,7 +46,8 @@ def test_self_granted_override_is_in_the_headline(certify, self_granted):
     assert f32["replaces"] == {"rtol": 1.3e-6, "atol": 1e-5} and f32["looser"] is True
     headline = cert.markdown.splitlines()[2]
     assert headline.startswith("**Verdict: CERTIFIED (partial: -k ")
-    assert "· 4 tolerance overrides (value/float16/tan granted by the backend;" in headline
+    assert ("· 4 tolerance overrides (4 granted by the backend: value/float16/tan, value/bfloat16/tan, "
+            "value/float32/tan, value/float64/tan) ·") in headline
     assert cert.data["headline"] == headline.replace("**Verdict: ", "").replace("**", "")
     # The list gives the value, the table value it replaces, and how many cases used it.
     assert ("- `value/float32/tan`: rtol 0.5, atol 0.5, granted by the backend; replaces "
