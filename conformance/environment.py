@@ -117,6 +117,7 @@ def host_environment(argv: list[str] | None = None) -> dict[str, Any]:
     env: dict[str, Any] = {
         "hostname": platform.node(),
         "os": platform.platform(),
+        "platform": platform.platform(),  # the field's name before the environment block grew
         "machine": platform.machine(),
         "python": platform.python_version(),
         "implementation": platform.python_implementation(),
@@ -163,7 +164,7 @@ def _cupy_facts(device: str) -> dict[str, Any]:
         facts["device_name"] = name.decode() if isinstance(name, bytes) else str(name)
         facts["device_memory_bytes"] = int(props.get("totalGlobalMem", 0)) or None
         facts["compute_capability"] = f"{props.get('major')}.{props.get('minor')}"
-    except Exception as exc:  # noqa: BLE001 -- a driver can fail any way it likes; say how
+    except Exception as exc:  # a driver can fail any way it likes: say how, do not end the run
         facts["probe_error"] = f"{type(exc).__name__}: {exc}"
     return {k: v for k, v in facts.items() if v is not None}
 
@@ -191,6 +192,6 @@ def backend_environment(backend: Any, device: str) -> dict[str, Any]:
         try:
             extra = own(device) if callable(own) else own
             facts.update({str(k): v for k, v in dict(extra).items()})
-        except Exception as exc:  # noqa: BLE001 -- the backend's hook must not end the run
+        except Exception as exc:  # the backend's hook must not end the run
             facts["conformance_environment_error"] = f"{type(exc).__name__}: {exc}"
     return {k: v for k, v in facts.items() if v is not None}

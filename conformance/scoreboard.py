@@ -192,8 +192,10 @@ def _env_details(cert: dict[str, Any], backend: dict[str, Any]) -> str:
     packages = env.get("packages", {}) or {}
     facts += [("packages", ", ".join(f"{n} {packages[n]}" for n in
                                      ("polytape", "numpy", "torch", "cupy", "pytest") if n in packages))]
+    suite = run.get("suite", {}) or {}
     facts += [("command", " ".join(run.get("command_line") or [])),
-              ("suite", " ".join(str(x) for x in (run.get("suite", {}) or {}).values())),
+              ("suite", f"{suite.get('suite_version', '?')}" + (f", commit {suite['commit'][:12]}"
+                                                               if suite.get("commit") else "")),
               ("started", run.get("started")), ("duration", f"{run.get('duration_s', '?')} s"),
               ("certificate", cert.get("_source"))]
     body = "".join(f"<dt>{html.escape(str(k))}</dt><dd>{html.escape(str(v))}</dd>"
