@@ -252,6 +252,20 @@ def render_html(certs: Sequence[dict[str, Any]], title: str = "polytape conforma
             first = ' class="first"' if j == 0 else ""
             out.append(f'<th{first} data-member="{i}" data-dtype="{esc(col)}">{esc(col)}</th>')
     out.append("</tr></thead><tbody>")
+    # Certified is per dtype: the first row says, for each run, which dtypes it certifies.
+    verdict_cells = []
+    for i, m in enumerate(ms):
+        verdicts = m["backend"].get("dtype_verdicts") or {}
+        for j, col in enumerate(columns):
+            v = verdicts.get(col, "")
+            cls = {"certified": "passed", "not certified": "failed", "known gaps only": "gap",
+                   "unsupported": "unsupported", "not run": "notrun"}.get(v, "na")
+            text = {"certified": "✓", "not certified": "✗", "not run": "·"}.get(v, "")
+            tip = esc(f"{m['label']} · {col}: {v or 'no cases'}")
+            verdict_cells.append(f'<td class="cell {cls}{" first" if j == 0 else ""}" data-member="{i}" '
+                                 f'data-dtype="{esc(col)}" data-status="{esc(v)}" title="{tip}">{text}</td>')
+    out.append('<tr class="verdict" data-row="verdict" data-name="dtype verdict" data-differs="0" '
+               'data-problem="0"><th class="row">dtype verdict</th>' + "".join(verdict_cells) + "</tr>")
     for kind, key, name in rows:
         cells, statuses, problem = [], set(), False
         for i, m in enumerate(ms):

@@ -210,11 +210,13 @@ def test_scoreboard_in_a_headless_browser(certificates, tmp_path):
         visible = "return [...document.querySelectorAll('#matrix tbody tr')].filter(r => !r.hidden)" \
                   ".map(r => r.dataset.name)"
         every = js(visible)
-        assert len(every) == len(fleet["matrix"]["groups"]) + len(fleet["matrix"]["ops"])
+        assert len(every) == 1 + len(fleet["matrix"]["groups"]) + len(fleet["matrix"]["ops"])
+        assert status("verdict", 0, "float16") == "certified"
+        assert status("verdict", third, "float16") == "unsupported"
         box = driver.find_element("id", "filter")
         box.send_keys("exp")
         shown = js(visible)
-        assert shown and all("exp" in name for name in shown)
+        assert shown and all("exp" in name for name in shown)  # the verdict row too is filtered
         assert shown == [n for n in every if "exp" in n]
         assert driver.find_element("id", "shown").text == str(len(shown))
         box.clear()
