@@ -16,7 +16,7 @@ Options (``pytest --help``, group "polytape conformance"): ``--polytape-backend
 NAME[:DEVICE]`` (repeatable; default: every available backend), ``--polytape-dtype D``
 (repeatable), ``--polytape-xfail-file [NAME=]FILE`` (repeatable),
 ``--polytape-report FILE.json``, ``--polytape-markdown FILE.md``,
-``--polytape-no-certificate``, ``--polytape-overwrite``.
+``--polytape-html FILE.html``, ``--polytape-no-certificate``, ``--polytape-overwrite``.
 
 Certificates are written only when a case ran (or a requested backend was found
 unable to run): a typo in ``--polytape-backend`` or a ``-k`` that matches nothing
