@@ -126,8 +126,9 @@ def _from_json(text: str, source: str, backend: str | None) -> list[ExpectedFail
     for e in entries:
         if not isinstance(e, dict) or not isinstance(e.get("id"), str) or not e["id"]:
             raise ValueError(f"{source}: each expected failure needs an 'id' string, got {e!r}")
+        name = e.get("backend", backend)
         out.append(ExpectedFailure(e["id"], str(e.get("reason") or "listed in " + source),
-                                   source, e.get("backend", backend)))
+                                   source, name.lower() if isinstance(name, str) else name))
     return out
 
 

@@ -85,7 +85,7 @@ def test_file_formats(tmp_path):
         ("id_one", "reason one"), ("id_two", "reason two"), ("id_three", "listed in a.txt")]
     flat = tmp_path / "b.json"
     flat.write_text(json.dumps({"x[": "why"}))
-    (e,) = load_file(f"mychip={flat}")
+    (e,) = load_file(f"MyChip={flat}")  # backend names are case-insensitive
     assert (e.pattern, e.reason, e.backend) == ("x[", "why", "mychip")
     bad = tmp_path / "c.json"
     bad.write_text(json.dumps({"expected_failures": [{"reason": "no id"}]}))
