@@ -36,10 +36,15 @@ class Measurement:
     source: str = ""
     comparisons: int = 0
     notes: list[str] = field(default_factory=list)
+    # Every non-table tolerance any comparison used, so the certificate can say which
+    # cases an override actually loosened (not only the worst comparison's).
+    sources: set[str] = field(default_factory=set)
 
     def add(self, max_error: float, ratio: float, tol: Tolerance) -> None:
         """Record one comparison."""
         self.comparisons += 1
+        if tol.source != "table":
+            self.sources.add(tol.source)
         if self.ratio is None or ratio > self.ratio or (math.isnan(ratio)):
             self.max_error, self.ratio, self.rtol, self.atol, self.source = (
                 max_error, ratio, tol.rtol, tol.atol, tol.source)
@@ -52,7 +57,8 @@ class Measurement:
                 ("polytape_rtol", self.rtol), ("polytape_atol", self.atol),
                 ("polytape_error_ratio", _finite(self.ratio)),
                 ("polytape_tolerance_source", self.source),
-                ("polytape_comparisons", self.comparisons)]
+                ("polytape_comparisons", self.comparisons),
+                ("polytape_tolerance_sources", "; ".join(sorted(self.sources)))]
 
 
 def _finite(x: float | None) -> Any:

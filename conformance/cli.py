@@ -3,8 +3,13 @@
 Usage::
 
     polytape conformance [--backend NAME[:DEVICE]]... [--dtype D]... [-k EXPR]
-                         [--report FILE.json] [--markdown FILE.md] [--junitxml FILE.xml]
+                         [--report FILE.json] [--markdown FILE.md] [--html FILE.html]
+                         [--junitxml FILE.xml] [--overwrite]
                          [--xfail-file [NAME=]FILE]... [--list] [-v] [-- PYTEST-ARGS...]
+    polytape conformance report CERT.json... [--html FILE.html] [--markdown FILE.md]
+    polytape conformance report --compare OLD.json NEW.json
+    polytape conformance merge CERT.json... [--report FLEET.json] [--markdown FLEET.md]
+                               [--html FLEET.html]
 
 With no ``--backend`` every available backend is certified and the unavailable
 ones are listed with the reason. The exit code is 0 only when every selected
@@ -12,6 +17,9 @@ backend is certified. The run is ``pytest --pyargs polytape.conformance`` with
 the options translated, under a configuration of its own (the current
 directory's pytest settings, ``conftest.py`` files and third-party pytest plugins do
 not apply; use the pytest front door to run the suite with them).
+
+``report`` and ``merge`` read certificates only (see :mod:`~polytape.conformance.scoreboard`
+and :mod:`~polytape.conformance.merge`); they run nothing.
 """
 
 from __future__ import annotations
@@ -29,9 +37,14 @@ import polytape as pt
 import polytape.conformance as package
 
 from .expected_failures import parse_spec
+from .merge import merge_main
 from .plugin import DEFAULT_JSON, DEFAULT_MARKDOWN
+from .scoreboard import report_main
 
-__all__ = ["main", "build_parser", "pytest_args"]
+__all__ = ["main", "build_parser", "pytest_args", "invocation"]
+
+# The arguments of the `polytape conformance` call in progress (the certificate quotes them).
+invocation: list[str] | None = None
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -39,7 +52,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="polytape conformance",
         description="Certify polytape backends (and devices) with the conformance suite.",
-        epilog="Arguments after `--` go to pytest unchanged (e.g. `-- -x --maxfail 5`).")
+        epilog="Arguments after `--` go to pytest unchanged (e.g. `-- -x --maxfail 5`). "
+               "`polytape conformance report --help` and `polytape conformance merge --help` "
+               "read certificates: scoreboard page, comparison, fleet merge.")
     p.add_argument("--backend", action="append", default=[], metavar="NAME[:DEVICE]",
                    help="backend to certify, e.g. numpy or torch:cuda (repeatable); "
                         "default: every available backend")
@@ -47,15 +62,22 @@ def build_parser() -> argparse.ArgumentParser:
                    help="only cases in this dtype (repeatable), e.g. float32")
     p.add_argument("-k", dest="keyword", default=None, metavar="EXPR",
                    help="only cases whose id matches the pytest -k expression, e.g. 'exp and float16'")
-    p.add_argument("--report", default=DEFAULT_JSON, metavar="FILE.json",
-                   help=f"JSON certificate (default: ./{DEFAULT_JSON})")
-    p.add_argument("--markdown", default=DEFAULT_MARKDOWN, metavar="FILE.md",
-                   help=f"Markdown certificate (default: ./{DEFAULT_MARKDOWN})")
+    p.add_argument("--report", default=None, metavar="FILE.json",
+                   help=f"JSON certificate (default: ./{DEFAULT_JSON}; if that exists, a "
+                        "timestamped name next to it unless --overwrite)")
+    p.add_argument("--markdown", default=None, metavar="FILE.md",
+                   help=f"Markdown certificate (default: ./{DEFAULT_MARKDOWN}, as --report)")
+    p.add_argument("--html", default=None, metavar="FILE.html",
+                   help="also write this run's scoreboard page (self-contained HTML)")
+    p.add_argument("--overwrite", action="store_true",
+                   help="replace the certificates at the default paths instead of writing "
+                        "timestamped ones")
     p.add_argument("--junitxml", default=None, metavar="FILE.xml",
                    help="also write pytest's JUnit XML report")
     p.add_argument("--xfail-file", action="append", default=[], metavar="[NAME=]FILE",
-                   help="expected failures (test-id substring + reason per line, or JSON); "
-                        "NAME= limits the file to backend NAME (repeatable)")
+                   help="expected failures: 'PATTERN reason' per line (a whole test id; * and ? "
+                        "are globs), or a .json file; NAME= limits the file to backend NAME "
+                        "(repeatable)")
     p.add_argument("--list", action="store_true",
                    help="list the cases that would run, run nothing")
     p.add_argument("-v", "--verbose", action="store_true",
@@ -73,8 +95,11 @@ def pytest_args(options: argparse.Namespace, extra: Sequence[str], inifile: str)
             "-c", inifile, "--rootdir", pkg_dir, "--import-mode=importlib",
             "-p", "no:cacheprovider", "-p", "no:unraisableexception", "-o", "junit_family=xunit1",
             "-o", "console_output_style=count", "-W", "ignore::pytest.PytestAssertRewriteWarning",
-            "-rfE", "-v" if options.verbose else "-q",
-            "--tb=short" if options.verbose else "--tb=line"]
+            "--polytape-cli",
+            # One copy of each failure message: the short summary (-rfE) in the default
+            # mode, the traceback section with -v.
+            *(["-v", "--tb=short"] if options.verbose else
+              ["-q", "--tb=no", "-rfE", "-o", "console_output_style=classic"])]
     for spec in options.backend:
         args += ["--polytape-backend", spec]
     for d in options.dtype:
@@ -87,8 +112,13 @@ def pytest_args(options: argparse.Namespace, extra: Sequence[str], inifile: str)
     if options.list:
         args += ["--collect-only"]
     else:
-        args += ["--polytape-report", str(Path(options.report).resolve()),
-                 "--polytape-markdown", str(Path(options.markdown).resolve())]
+        for flag, value in (("--polytape-report", options.report),
+                            ("--polytape-markdown", options.markdown),
+                            ("--polytape-html", options.html)):
+            if value:
+                args += [flag, str(Path(value).resolve())]
+        if options.overwrite:
+            args.append("--polytape-overwrite")
         if options.junitxml:
             args += ["--junitxml", str(Path(options.junitxml).resolve())]
     return args + list(extra)
@@ -96,7 +126,13 @@ def pytest_args(options: argparse.Namespace, extra: Sequence[str], inifile: str)
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run ``polytape conformance``; returns the exit code (0: every selected backend certified)."""
+    global invocation
+
     argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["report"]:
+        return report_main(argv[1:])
+    if argv[:1] == ["merge"]:
+        return merge_main(argv[1:])
     extra: list[str] = []
     if "--" in argv:
         i = argv.index("--")
@@ -108,7 +144,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         inifile = os.path.join(tmp, "pytest.ini")
         with open(inifile, "w", encoding="utf-8") as f:
             f.write("[pytest]\n")
-        code = pytest.main(pytest_args(options, extra, inifile))
+        invocation = list(argv) + (["--", *extra] if extra else [])
+        try:
+            code = pytest.main(pytest_args(options, extra, inifile))
+        finally:
+            invocation = None
     return int(code)
 
 

@@ -16,12 +16,24 @@ Options (``pytest --help``, group "polytape conformance"): ``--polytape-backend
 NAME[:DEVICE]`` (repeatable; default: every available backend), ``--polytape-dtype D``
 (repeatable), ``--polytape-xfail-file [NAME=]FILE`` (repeatable),
 ``--polytape-report FILE.json``, ``--polytape-markdown FILE.md``,
-``--polytape-no-certificate``.
+``--polytape-html FILE.html``, ``--polytape-no-certificate``, ``--polytape-overwrite``.
+
+Certificates are written only when a case ran (or a requested backend was found
+unable to run): a typo in ``--polytape-backend`` or a ``-k`` that matches nothing
+leaves the last certificate alone. The default file names are never overwritten
+by accident: when ``conformance-certificate.json`` exists, the run writes
+``conformance-certificate-<UTC time>.json`` (and ``.md``) instead, unless
+``--polytape-overwrite`` is given; explicitly named files are replaced.
 """
 
 from __future__ import annotations
 
+import argparse
+import datetime
 import os
+import sys
+import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -32,7 +44,10 @@ from polytape.plugins import get_plugin_system
 
 from .cases import ALL_DTYPES, ConformanceCase
 from .certificate import BackendRecord, CaseResult, Certificate
-from .expected_failures import from_backend, load_file, match
+from .environment import backend_environment, file_digest, host_environment, suite_revision
+from .expected_failures import from_backend, load_file, match, parse_spec
+from .matrix import CatalogEntry
+from .overrides import backend_overrides, suite_overrides
 from .suite import cases
 
 __all__ = ["ConformanceRun", "DEFAULT_JSON", "DEFAULT_MARKDOWN"]
@@ -53,7 +68,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help="run only cases in these dtypes (repeatable), e.g. float32")
     group.addoption("--polytape-xfail-file", action="append", default=[],
                     metavar="[NAME=]FILE",
-                    help="expected failures: test-id substrings with reasons (text or JSON); "
+                    help="expected failures: whole test-id patterns (* and ? globs) with reasons, "
+                         "as text or .json; "
                          "NAME= limits the file to one backend")
     group.addoption("--polytape-report", default=None, metavar="FILE.json",
                     help=f"JSON certificate (default ./{DEFAULT_JSON})")
@@ -61,6 +77,25 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                     help=f"Markdown certificate (default ./{DEFAULT_MARKDOWN})")
     group.addoption("--polytape-no-certificate", action="store_true", default=False,
                     help="print the verdict but write no certificate files")
+    group.addoption("--polytape-html", default=None, metavar="FILE.html",
+                    help="also write the scoreboard page of this run")
+    group.addoption("--polytape-overwrite", action="store_true", default=False,
+                    help="replace existing certificates at the default paths (otherwise a "
+                         "timestamped name is used)")
+    # Set by `polytape conformance`: messages name its flags, and progress is one line per
+    # step with elapsed time and ETA instead of pytest's dots.
+    group.addoption("--polytape-cli", action="store_true", default=False, help=argparse_suppress())
+
+
+def argparse_suppress() -> str:
+    """The help text that hides an option from ``--help`` (argparse's SUPPRESS)."""
+    return argparse.SUPPRESS
+
+
+def flag(config: pytest.Config, name: str) -> str:
+    """The flag a user typed for option ``name``: ``--xfail-file`` under ``polytape
+    conformance``, ``--polytape-xfail-file`` under plain pytest."""
+    return f"--{name}" if _option(config, "polytape_cli", False) else f"--polytape-{name}"
 
 
 class ConformanceRun:
@@ -69,16 +104,16 @@ class ConformanceRun:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
         self.requested: list[str] = list(dict.fromkeys(_option(config, "polytape_backend", [])))
-        self.dtypes: list[str] = list(_option(config, "polytape_dtype", []))
+        self.dtypes: list[str] = [d.lower() for d in _option(config, "polytape_dtype", [])]
         bad = [d for d in self.dtypes if d not in ALL_DTYPES]
         if bad:
-            raise pytest.UsageError(f"--polytape-dtype: unknown dtype(s) {', '.join(bad)}; "
+            raise pytest.UsageError(f"{flag(config, 'dtype')}: unknown dtype(s) {', '.join(bad)}; "
                                     f"choose from {', '.join(ALL_DTYPES)}")
         self.xfail_specs: list[str] = list(_option(config, "polytape_xfail_file", []))
         try:
             self.entries: list[Any] = [e for spec in self.xfail_specs for e in load_file(spec)]
         except ValueError as exc:
-            raise pytest.UsageError(f"--polytape-xfail-file: {exc}") from None
+            raise pytest.UsageError(f"{flag(config, 'xfail-file')}: {exc}") from None
         self.active = False
         self.resolved = False
         self.backends: list[Any] = []          # certificate.BackendRecord, selected
@@ -87,6 +122,13 @@ class ConformanceRun:
         self.deselected = 0
         self.certificate: Any = None
         self.written: list[Path] = []
+        self.write_error: str = ""
+        self.not_written: str = ""
+        self.catalog: dict[tuple[str, str], Any] = {}   # (source, case) -> matrix.CatalogEntry
+        self.backend_objects: dict[str, Any] = {}
+        self.started = time.time()
+        self.started_utc = _utc()
+        self.progress = _Progress()
 
     # -- backends ----------------------------------------------------------------------------
     def resolve(self) -> None:
@@ -96,6 +138,8 @@ class ConformanceRun:
         self.resolved = True
         registry = get_plugin_system().backends
         names = registry.names()
+        # Backend names are case-insensitive everywhere (pt.use_backend("Torch") works too).
+        self.requested = list(dict.fromkeys(_normal_spec(s) for s in self.requested))
         # Only the backends asked for are built (building one may import torch or cupy).
         wanted = names if not self.requested else \
             [n for n in dict.fromkeys(s.partition(":")[0] for s in self.requested) if n in names]
@@ -109,6 +153,7 @@ class ConformanceRun:
             if status is None:
                 record.reason = (f"no backend named {name!r} is registered "
                                  f"(registered: {', '.join(names) or 'none'})")
+                record.unknown = True
             elif not status.available:
                 record.reason = status.reason
                 record.plugin = status.plugin
@@ -123,8 +168,13 @@ class ConformanceRun:
                     record.device = dev or be.default_device
                     record.devices = list(status.devices)
                     record.plugin = status.plugin
+                    record.distribution = status.source
                     supported = [str(d) for d in be.supported_dtypes()]
                     record.dtypes = [d for d in supported if not self.dtypes or d in self.dtypes]
+                    record.unsupported_dtypes = [d for d in ALL_DTYPES if d not in supported
+                                                 and (not self.dtypes or d in self.dtypes)]
+                    record.environment = backend_environment(be, record.device)
+                    self.backend_objects[spec] = be
                     self.entries += from_backend(be)
             self.backends.append(record)
         if not self.requested:
@@ -153,9 +203,11 @@ class ConformanceRun:
                 id=_short_id(report.nodeid), group=props["polytape_group"],
                 case=props["polytape_case"], backend=props["polytape_backend"],
                 dtype=props.get("polytape_dtype"), outcome="passed",
-                plugin=props.get("polytape_plugin"))
+                plugin=props.get("polytape_plugin"), source=props.get("polytape_source"),
+                op=props.get("polytape_op"))
         result.duration += getattr(report, "duration", 0.0) or 0.0
-        for key in ("max_error", "rtol", "atol", "error_ratio", "tolerance_source"):
+        for key in ("max_error", "rtol", "atol", "error_ratio", "tolerance_source",
+                    "tolerance_sources"):
             if f"polytape_{key}" in props:
                 setattr(result, key, props[f"polytape_{key}"])
         xfail = getattr(report, "wasxfail", None)
@@ -171,8 +223,8 @@ class ConformanceRun:
                 text = _failure_message(report)
                 if text.startswith("[XPASS(strict)]"):
                     result.outcome = "xpassed"
-                    result.message = ("passed although listed as an expected failure "
-                                      "(remove the stale entry): " + text[len("[XPASS(strict)]"):].strip())
+                    result.message = _xpass_message(text[len("[XPASS(strict)]"):].strip(),
+                                                    props.get("polytape_xfail_entry"), self.entries)
                 else:
                     result.outcome = "failed" if report.when == "call" else "error"
                     result.message = text
@@ -185,6 +237,49 @@ class ConformanceRun:
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         """Fold each report of a conformance case into the results."""
         self.record(report)
+
+    def pytest_report_collectionfinish(self, config: pytest.Config, items: list[pytest.Item]) -> list[str]:
+        """The header: which backends, devices and dtypes this run certifies, before it runs
+        (and the number of cases per backend, for the progress line)."""
+        if not self.active:
+            return []
+        for item in items:
+            props = dict(item.user_properties)
+            if "polytape_backend" in props:
+                self.progress.total[props["polytape_backend"]] += 1
+        lines = []
+        for b in self.backends:
+            if not b.available:
+                word = "rejected" if "rejected" in b.reason else "unavailable"
+                lines.append(f"polytape conformance: {b.spec}: {word}: {b.reason}")
+                continue
+            device = b.environment.get("device_name")
+            lines.append(f"polytape conformance: certifying {b.spec} ({b.name} {b.version}, device "
+                         f"{b.device}" + (f", {device}" if device else "") + f"): "
+                         f"{self.progress.total.get(b.spec, 0)} cases; dtypes {', '.join(b.dtypes)}"
+                         + (f"; unsupported {', '.join(b.unsupported_dtypes)}"
+                            if b.unsupported_dtypes else ""))
+        return lines
+
+    @pytest.hookimpl(wrapper=True)
+    def pytest_report_teststatus(self, report: Any, config: pytest.Config) -> Any:
+        """Under ``polytape conformance`` (not ``-v``): no dots, the progress line says it."""
+        result = yield
+        if (self.active and _option(config, "polytape_cli", False) and config.option.verbose <= 0
+                and isinstance(result, tuple) and len(result) == 3):
+            return result[0], "", result[2]
+        return result
+
+    def pytest_runtest_logfinish(self, nodeid: str, location: Any) -> None:
+        """Under ``polytape conformance``: a progress line now and then, with elapsed time and ETA."""
+        result = self.results.get(nodeid)
+        if result is None or not _option(self.config, "polytape_cli", False):
+            return
+        line = self.progress.step(result.backend, result.outcome, time.time())
+        if line and self.config.option.verbose <= 0:
+            reporter = self.config.pluginmanager.get_plugin("terminalreporter")
+            if reporter is not None:
+                reporter.write_line(line)
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         """Count deselected conformance cases (the certificate then says the run was partial)."""
@@ -204,13 +299,96 @@ class ConformanceRun:
                      "keyword": keyword or None, "markexpr": markexpr or None,
                      "deselected": self.deselected, "partial": partial, "describe": describe,
                      "xfail_files": self.xfail_specs}
+        for b in self.backends:
+            if b.spec in self.backend_objects:
+                b.tolerance_overrides = backend_overrides(self.backend_objects[b.spec], b.name,
+                                                          b.dtypes)
+        files = []
+        for spec in self.xfail_specs:
+            name, path = parse_spec(spec)
+            files.append({"path": str(path), "backend": name, "sha256": file_digest(path)})
+        finished = time.time()
+        run = {"command_line": _command_line(self.config), "started": self.started_utc,
+               "finished": _utc(), "duration_s": round(finished - self.started, 2),
+               "suite": suite_revision(), "xfail_files": files,
+               "seed": "fixed: each case draws its inputs from numpy.random.default_rng("
+                       "crc32('<op>/<sample>')), the same on every run and backend"}
         self.certificate = Certificate(self.backends, list(self.results.values()),
                                        self.unavailable, selection,
-                                       [e.as_dict() for e in self.entries], exitstatus)
+                                       [e.as_dict() for e in self.entries], exitstatus,
+                                       catalog=list(self.catalog.values()),
+                                       environment=host_environment(run["command_line"]),
+                                       run=run, suite_overrides=suite_overrides())
         return self.certificate
+
+    def ran_something(self) -> bool:
+        """True when a case ran or a registered backend that was asked for cannot run here
+        (both are findings worth a certificate; a typo'd name or an empty selection is not)."""
+        return bool(self.results) or any(not b.available and not getattr(b, "unknown", False)
+                                         for b in self.backends)
 
 
 _RUN = pytest.StashKey[ConformanceRun]()
+
+
+class _Progress:
+    """Counts finished cases per backend and says, now and then, how far the run is."""
+
+    def __init__(self) -> None:
+        self.total: Counter[str] = Counter()
+        self.done: Counter[str] = Counter()
+        self.failed: Counter[str] = Counter()
+        self.started: dict[str, float] = {}
+        self.last_line = time.time()
+
+    def step(self, backend: str, outcome: str, now: float) -> str | None:
+        """Count one finished case; returns a line every 10% (at most one a second) or 15 s,
+        and at each backend's end."""
+        start = self.started.setdefault(backend, now)
+        self.done[backend] += 1
+        if outcome in ("failed", "error", "xpassed"):
+            self.failed[backend] += 1
+        done, total = self.done[backend], max(self.total[backend], self.done[backend])
+        every = max(1, total // 10)
+        if done != total and (done % every or now - self.last_line < 1) and now - self.last_line < 15:
+            return None
+        self.last_line = now
+        elapsed = now - start
+        eta = elapsed / done * (total - done)
+        return (f"[{backend}] {done}/{total} cases ({100 * done // total}%) · {elapsed:.0f} s elapsed"
+                + (f" · ETA {eta:.0f} s" if done < total else " · done")
+                + f" · {self.failed[backend]} failed")
+
+
+def _utc() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+
+
+def _normal_spec(spec: str) -> str:
+    """``"Torch:cuda:0"`` -> ``"torch:cuda:0"``: the backend name lower-cased, the device kept."""
+    name, sep, device = spec.strip().partition(":")
+    return name.strip().lower() + sep + device.strip()
+
+
+def _command_line(config: pytest.Config) -> list[str]:
+    """The command the user typed: ``polytape conformance ...`` or ``pytest ...``."""
+    from . import cli  # cli imports this module: a top-level import would be a cycle
+
+    if cli.invocation is not None:
+        return ["polytape", "conformance", *cli.invocation]
+    return [os.path.basename(sys.argv[0]) or "pytest", *config.invocation_params.args]
+
+
+def _xpass_message(detail: str, entry_text: Any, entries: list[Any]) -> str:
+    """Why an XPASS fails: a stale entry (it matches only passing cases) or a too broad one."""
+    entry = next((e for e in entries if e.describe() == entry_text), None)
+    where = f" by entry {entry_text}" if entry_text else ""
+    if entry is not None and entry.used > 1:
+        return (f"passed although listed as an expected failure{where}, which matches "
+                f"{entry.used} cases: the entry is too broad (narrow it to the failing ids) "
+                f"or stale (remove it): {detail}")
+    return (f"passed although listed as an expected failure{where} (remove the stale entry): "
+            f"{detail}")
 
 
 def _option(config: pytest.Config, name: str, default: Any) -> Any:
@@ -266,10 +444,13 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     run.active = True
     backends = run.runnable()
     params = []
-    for case in cases(marker.args[0]):
+    source = marker.args[0]
+    for case in cases(source):
         owner = None
-        if marker.args[0] == "plugins":
+        if source == "plugins":
             case, owner = _plugin_case(case)
+        run.catalog[source, case.name] = CatalogEntry(source, case.group, case.name, case.op,
+                                                      case.dtypes)
         for b in backends:
             for dtype in _dtypes(case, b.dtypes, run.dtypes):
                 ident = f"{case.name}-{b.spec}" + (f"-{dtype}" if dtype else "")
@@ -304,24 +485,33 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     if run is None or not run.active:
         return
     by_spec = {b.spec: b for b in run.backends}
+    keep = []
     for item in items:
         callspec = getattr(item, "callspec", None)
         if callspec is None or "polytape_case" not in callspec.params:
+            keep.append(item)
             continue
         case = callspec.params["polytape_case"]
         if not isinstance(case, ConformanceCase):
-            continue  # an empty parameter set (no cases, or no backend): pytest skips it
+            # An empty parameter set (no plugin cases, or no backend): pytest would report
+            # a skip the certificate has no case for, so the counts would disagree.
+            continue
+        keep.append(item)
         spec = callspec.params["polytape_backend"]
         dtype = callspec.params["polytape_dtype"]
         owner_mark = item.get_closest_marker("polytape_owner")
+        source = item.get_closest_marker(MARKER).args[0]
         item.user_properties += [("polytape_group", case.group), ("polytape_case", case.name),
-                                 ("polytape_backend", spec), ("polytape_dtype", dtype)]
+                                 ("polytape_backend", spec), ("polytape_dtype", dtype),
+                                 ("polytape_source", source), ("polytape_op", case.op)]
         if owner_mark is not None:
             item.user_properties.append(("polytape_plugin", owner_mark.args[0]))
         entry = match(run.entries, _short_id(item.nodeid), by_spec[spec].name)
         if entry is not None:
+            item.user_properties.append(("polytape_xfail_entry", entry.describe()))
             item.add_marker(pytest.mark.xfail(reason=f"{entry.reason} [{entry.source}]",
                                               strict=True))
+    items[:] = keep
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -339,14 +529,46 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     cert.exit_status = int(session.exitstatus)
     if _option(config, "polytape_no_certificate", False):
         return
+    if not run.ran_something():
+        run.not_written = ("no certificate written: no conformance case ran "
+                           + ("(no requested backend is registered)"
+                              if run.backends and all(getattr(b, "unknown", False) for b in run.backends)
+                              else "(the selection is empty)")
+                           + "; existing certificate files were left as they were")
+        return
     base = config.invocation_params.dir
-    json_path = _option(config, "polytape_report", None) or DEFAULT_JSON
-    md_path = _option(config, "polytape_markdown", None) or DEFAULT_MARKDOWN
-    run.written = [cert.write_json(base / json_path), cert.write_markdown(base / md_path)]
+    targets = _targets(config, base)
+    try:
+        run.written = [cert.write_json(targets["json"]), cert.write_markdown(targets["markdown"])]
+        if "html" in targets:
+            from .scoreboard import write_html
+
+            run.written.append(write_html([cert.as_dict()], targets["html"]))
+    except OSError as exc:
+        run.write_error = (f"could not write the certificate: {exc.strerror or exc} "
+                           f"({exc.filename or ''})").replace(" ()", "")
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def _targets(config: pytest.Config, base: Path) -> dict[str, Path]:
+    """Where the certificates go: the paths given, or the default names -- timestamped when
+    a certificate already sits there and ``--polytape-overwrite`` was not given."""
+    json_opt = _option(config, "polytape_report", None)
+    md_opt = _option(config, "polytape_markdown", None)
+    html_opt = _option(config, "polytape_html", None)
+    out = {"json": base / (json_opt or DEFAULT_JSON), "markdown": base / (md_opt or DEFAULT_MARKDOWN)}
+    if html_opt:
+        out["html"] = base / html_opt
+    if not _option(config, "polytape_overwrite", False):
+        stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
+        for key, given in (("json", json_opt), ("markdown", md_opt)):
+            if not given and out[key].exists():
+                out[key] = out[key].with_name(f"{out[key].stem}-{stamp}{out[key].suffix}")
+    return out
 
 
 def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
-    """The verdict per backend, the unavailable backends, and where the certificates are."""
+    """The headline, the verdict per backend, the unavailable backends, where the certificates are."""
     run = config.stash.get(_RUN, None)
     if run is None or run.certificate is None:
         return
@@ -354,8 +576,9 @@ def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pyte
     terminalreporter.section("polytape conformance")
     for line in cert.summary_lines():
         terminalreporter.write_line(line)
-    verdict = "CERTIFIED" if cert.certified() else "NOT CERTIFIED"
-    terminalreporter.write_line(f"verdict: {verdict}" + (
-        f" (partial run: {cert.selection['describe']})" if cert.selection.get("partial") else ""))
+    terminalreporter.write_line(f"verdict: {cert.headline()}")
     for path in run.written:
         terminalreporter.write_line(f"certificate written to {path}")
+    for text in (run.not_written, run.write_error):
+        if text:
+            terminalreporter.write_line(text, red=True, bold=True)

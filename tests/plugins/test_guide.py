@@ -151,4 +151,5 @@ def test_following_the_guide_gives_a_certified_backend(tmp_path):
     assert "bfloat16" not in entry["dtypes"] and "float16" in entry["dtypes"]
     groups = set(entry["groups"])
     assert {"seeds", "tape", "values", "gradients", "training", "errors"} <= groups, groups
-    assert "**Verdict: CERTIFIED**" in (work / "certificate.md").read_text()
+    # The test runs a subset (-k), and the headline says so.
+    assert "**Verdict: CERTIFIED (partial: -k " in (work / "certificate.md").read_text()

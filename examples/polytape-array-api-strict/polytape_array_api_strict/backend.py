@@ -39,7 +39,7 @@ class ArrayApiStrictBackend(Backend):
         pt.int64: xp.int64, pt.uint8: xp.uint8, pt.float32: xp.float32, pt.float64: xp.float64,
     }
 
-    # Known gaps the conformance suite would list on the certificate (test-id substring ->
+    # Known gaps the conformance suite would list on the certificate (whole test-id pattern ->
     # reason). None today; a listed case that starts passing fails certification.
     conformance_expected_failures: dict[str, str] = {}
 
