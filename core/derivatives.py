@@ -13,11 +13,12 @@ JVP is the op itself applied to ``t``; only irregular ops spell out a JVP (see
 :mod:`polytape.optable` for the flags and the facts ``float_only``/``same_dtype``).
 Non-differentiable ops say so: ``defop("sign", differentiable=False)``.
 
-To add an op: declare it here, write its public function in the ops module of its topic
-(:mod:`polytape.elementwise`, :mod:`polytape.reductions`, :mod:`polytape.linalg` or
-:mod:`polytape.shapes`; :mod:`polytape.ops` re-exports it), and -- only if no
-``default_kernel`` here composes it from existing kernels -- a kernel of the same name in
-each backend. ``docs/architecture.md`` has the whole picture.
+To add an op, touch three places at most: declare it here; write its public function in
+the ops module of its topic (:mod:`polytape.elementwise`, :mod:`polytape.reductions`,
+:mod:`polytape.linalg` or :mod:`polytape.shapes`; :mod:`polytape.ops` re-exports it); and
+only if the backends' array libraries have no standard function of that name, a kernel
+(or a ``default_kernel`` declared here, composed from existing kernels, which serves every
+backend). ``docs/architecture.md`` has the whole picture.
 
 A few public ops are not declared here because they are compositions of the ops below,
 which keeps their derivatives exact to any order with no kernel to write: ``var``/``std``

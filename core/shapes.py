@@ -301,8 +301,8 @@ def _take(op: str, x: Any, indices: Any, axis: int | None) -> Tensor:
         x = reshape(x, (-1,))
     try:
         return getitem(x, (slice(None),) * ax + (indices,))
-    except ShapeError as exc:
-        raise ShapeError(f"{op}: {str(exc).removeprefix('getitem: ')}") from None
+    except (ShapeError, BackendMismatchError) as exc:
+        raise type(exc)(f"{op}: {str(exc).removeprefix('getitem: ')}") from None
 
 
 def take(x: Any, indices: Any, axis: int | None = None) -> Tensor:
