@@ -40,49 +40,59 @@ __all__ = [
 ]
 
 
-negative = public_op("negative", "Elementwise ``-x``.", unary_function)
-abs = public_op("abs", "Elementwise absolute value.", unary_function)
-sign = public_op("sign", "Elementwise sign (-1, 0 or 1); not differentiable.", unary_function)
-exp = public_op("exp", "Elementwise ``e**x``.", unary_function)
-expm1 = public_op("expm1", "Elementwise ``exp(x) - 1``, accurate near 0.", unary_function)
-log = public_op("log", "Elementwise natural logarithm.", unary_function)
-log1p = public_op("log1p", "Elementwise ``log(1 + x)``, accurate near 0.", unary_function)
-sqrt = public_op("sqrt", "Elementwise square root.", unary_function)
-square = public_op("square", "Elementwise ``x * x``.", unary_function)
-sin = public_op("sin", "Elementwise sine.", unary_function)
-cos = public_op("cos", "Elementwise cosine.", unary_function)
-tan = public_op("tan", "Elementwise tangent.", unary_function)
-tanh = public_op("tanh", "Elementwise hyperbolic tangent.", unary_function)
-sinh = public_op("sinh", "Elementwise hyperbolic sine.", unary_function)
-cosh = public_op("cosh", "Elementwise hyperbolic cosine.", unary_function)
-arcsin = public_op("arcsin", "Elementwise inverse sine.", unary_function)
-arccos = public_op("arccos", "Elementwise inverse cosine.", unary_function)
-arctan = public_op("arctan", "Elementwise inverse tangent.", unary_function)
-erf = public_op("erf", "Elementwise Gauss error function.", unary_function)
-sigmoid = public_op("sigmoid", "Elementwise logistic function ``1 / (1 + exp(-x))``.", unary_function)
-relu = public_op("relu", "Elementwise ``max(x, 0)``; its gradient at 0 is 0.", unary_function)
-softplus = public_op("softplus", "Elementwise ``log(1 + exp(x))``.", unary_function)
-floor = public_op("floor", "Elementwise floor; not differentiable.", unary_function)
-ceil = public_op("ceil", "Elementwise ceiling; not differentiable.", unary_function)
-round = public_op("round", "Elementwise round half to even; not differentiable.", unary_function)
-identity = public_op("identity", "``x`` itself, as a new tensor (recorded, so gradients pass).",
-                     unary_function)
+_UNARY = {  # name -> docstring; the body is dispatch.unary_function
+    "negative": "Elementwise ``-x``.",
+    "abs": "Elementwise absolute value.",
+    "sign": "Elementwise sign (-1, 0 or 1); not differentiable.",
+    "exp": "Elementwise ``e**x``.",
+    "expm1": "Elementwise ``exp(x) - 1``, accurate near 0.",
+    "log": "Elementwise natural logarithm.",
+    "log1p": "Elementwise ``log(1 + x)``, accurate near 0.",
+    "sqrt": "Elementwise square root.",
+    "square": "Elementwise ``x * x``.",
+    "sin": "Elementwise sine.",
+    "cos": "Elementwise cosine.",
+    "tan": "Elementwise tangent.",
+    "tanh": "Elementwise hyperbolic tangent.",
+    "sinh": "Elementwise hyperbolic sine.",
+    "cosh": "Elementwise hyperbolic cosine.",
+    "arcsin": "Elementwise inverse sine.",
+    "arccos": "Elementwise inverse cosine.",
+    "arctan": "Elementwise inverse tangent.",
+    "erf": "Elementwise Gauss error function.",
+    "sigmoid": "Elementwise logistic function ``1 / (1 + exp(-x))``.",
+    "relu": "Elementwise ``max(x, 0)``; its gradient at 0 is 0.",
+    "softplus": "Elementwise ``log(1 + exp(x))``.",
+    "floor": "Elementwise floor; not differentiable.",
+    "ceil": "Elementwise ceiling; not differentiable.",
+    "round": "Elementwise round half to even; not differentiable.",
+    "identity": "``x`` itself, as a new tensor (recorded, so gradients pass).",
+}
 
-add = public_op("add", "Elementwise ``x + y`` with NumPy broadcasting.", binary_function)
-subtract = public_op("subtract", "Elementwise ``x - y`` with NumPy broadcasting.", binary_function)
-multiply = public_op("multiply", "Elementwise ``x * y`` with NumPy broadcasting.", binary_function)
-power = public_op("power", "Elementwise ``x ** y`` with NumPy broadcasting.", binary_function)
-maximum = public_op("maximum", "Elementwise maximum; on ties the gradient goes to ``x``.", binary_function)
-minimum = public_op("minimum", "Elementwise minimum; on ties the gradient goes to ``x``.", binary_function)
-floor_divide = public_op("floor_divide", "Elementwise ``x // y``; not differentiable.", binary_function)
-remainder = public_op("remainder", "Elementwise ``x % y`` (sign of ``y``); not differentiable.",
-                      binary_function)
-equal = public_op("equal", "Elementwise ``x == y`` (bool).", binary_function)
-not_equal = public_op("not_equal", "Elementwise ``x != y`` (bool).", binary_function)
-less = public_op("less", "Elementwise ``x < y`` (bool).", binary_function)
-less_equal = public_op("less_equal", "Elementwise ``x <= y`` (bool).", binary_function)
-greater = public_op("greater", "Elementwise ``x > y`` (bool).", binary_function)
-greater_equal = public_op("greater_equal", "Elementwise ``x >= y`` (bool).", binary_function)
+_BINARY = {  # name -> docstring; the body is dispatch.binary_function
+    "add": "Elementwise ``x + y`` with NumPy broadcasting.",
+    "subtract": "Elementwise ``x - y`` with NumPy broadcasting.",
+    "multiply": "Elementwise ``x * y`` with NumPy broadcasting.",
+    "power": "Elementwise ``x ** y`` with NumPy broadcasting.",
+    "maximum": "Elementwise maximum; on ties the gradient goes to ``x``.",
+    "minimum": "Elementwise minimum; on ties the gradient goes to ``x``.",
+    "floor_divide": "Elementwise ``x // y``; not differentiable.",
+    "remainder": "Elementwise ``x % y`` (sign of ``y``); not differentiable.",
+    "equal": "Elementwise ``x == y`` (bool).",
+    "not_equal": "Elementwise ``x != y`` (bool).",
+    "less": "Elementwise ``x < y`` (bool).",
+    "less_equal": "Elementwise ``x <= y`` (bool).",
+    "greater": "Elementwise ``x > y`` (bool).",
+    "greater_equal": "Elementwise ``x >= y`` (bool).",
+}
+
+(negative, abs, sign, exp, expm1, log, log1p, sqrt, square, sin, cos, tan, tanh, sinh, cosh,
+ arcsin, arccos, arctan, erf, sigmoid, relu, softplus, floor, ceil, round, identity) = (
+    public_op(name, doc, unary_function) for name, doc in _UNARY.items())
+(add, subtract, multiply, power, maximum, minimum, floor_divide, remainder, equal, not_equal, less,
+ less_equal, greater, greater_equal) = (
+    public_op(name, doc, binary_function) for name, doc in _BINARY.items())
+
 relu_backward = public_op("relu_backward", """The gradient of :func:`relu`: ``g`` where ``x > 0``, else 0.
 
 ``relu``'s backward pass runs this one op (PyTorch's ``threshold_backward``); it is 0
@@ -92,7 +102,7 @@ in ``g`` and has no gradient with respect to ``x``.
 >>> pt.relu_backward(pt.constant([5.0, 6.0, 7.0]), pt.constant([-1.0, 0.0, 2.0])).numpy()
 array([0., 0., 7.])
 """, binary_function)
-_arctan2 = public_op("arctan2", "", binary_function)
+_arctan2 = public_op("arctan2", "", binary_function)  # the bodies of arctan2 and divide
 _divide = public_op("divide", "", binary_function)
 
 

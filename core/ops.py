@@ -14,7 +14,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import derivatives  # noqa: F401  (fills the op table)
+from . import (
+    derivatives,  # noqa: F401  (fills the op table)
+    elementwise,
+    linalg,
+    reductions,
+    shapes,
+)
 from .creation import arange, eye, full_like, linspace, ones_like, zeros_like
 from .dispatch import operands, run
 from .elementwise import (  # noqa: F401  (re-exported)
@@ -114,23 +120,9 @@ from .shapes import (  # noqa: F401  (re-exported)
 )
 from .tensor import Tensor
 
-__all__ = [
-    # elementwise
-    "negative", "abs", "sign", "exp", "expm1", "log", "log1p", "sqrt", "square", "sin", "cos",
-    "tan", "tanh", "sinh", "cosh", "arcsin", "arccos", "arctan", "erf", "sigmoid", "relu",
-    "relu_backward", "softplus", "floor", "ceil", "round", "logical_not", "identity",
-    "add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "arctan2",
-    "floor_divide", "remainder", "equal", "not_equal", "less", "less_equal", "greater",
-    "greater_equal", "logical_and", "logical_or", "logical_xor", "where",
-    # reductions, linear algebra, shapes
-    "sum", "mean", "max", "min", "matmul", "reshape", "transpose", "permute_dims",
-    "broadcast_to", "expand_dims", "squeeze", "concat", "stack", "getitem", "index_add",
-    "cast", "astype", "stop_gradient", "zeros_like", "ones_like", "full_like",
-    # the rest of the op set: more elementwise math, reductions, linear algebra, shapes, creation
-    "clip", "prod", "var", "std", "logsumexp", "argmax", "argmin", "cumsum", "softmax",
-    "log_softmax", "norm", "tensordot", "einsum", "tile", "pad", "flip", "split", "take", "gather",
-    "arange", "linspace", "eye",
-]
+__all__ = [*elementwise.__all__, *reductions.__all__, *linalg.__all__,
+           *(n for n in shapes.__all__ if n != "normalize_index"),
+           "zeros_like", "ones_like", "full_like", "arange", "linspace", "eye"]
 
 
 def apply_op(name: str, *inputs: Any, **attrs: Any) -> Tensor:

@@ -75,3 +75,13 @@ def test_ops_carry_their_own_facts() -> None:
     assert OPS["add"].same_dtype and OPS["equal"].same_dtype and not OPS["where"].same_dtype
     assert OPS["sin"].float_only and OPS["mean"].float_only and not OPS["abs"].float_only
     assert not OPS["argmax"].differentiable and OPS["einsum"].variadic
+
+
+def test_every_public_op_is_named_after_itself() -> None:
+    """The ops modules bind functions built from tables to names: each must be its own."""
+    aliases = {"astype": "cast", "permute_dims": "transpose"}
+    for name in pt.ops.__all__:
+        fn = getattr(pt.ops, name)
+        assert fn.__name__ == aliases.get(name, name), name
+        assert getattr(pt, name) is fn
+
