@@ -19,7 +19,8 @@ __all__ = ["normalize_axis", "one_axis", "int_arg", "number", "shape_arg"]
 
 
 def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
-    """``None`` or a tuple of distinct non-negative axes; :class:`ShapeError` when out of range."""
+    """``None`` or a tuple of distinct non-negative axes: :class:`ShapeError` when out of range
+    or repeated, :class:`ArgumentTypeError` when not ints."""
     if axis is None:
         return None
     bad = ArgumentTypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
@@ -47,6 +48,7 @@ def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
 
 
 def number(op: str, what: str, value: Any) -> Any:
+    """``value`` as a Python int or float (0-d tensors and NumPy scalars are unwrapped)."""
     if isinstance(value, Tensor) and value.ndim == 0:
         value = value.numpy().item()
     if isinstance(value, np.generic):
@@ -57,6 +59,7 @@ def number(op: str, what: str, value: Any) -> Any:
 
 
 def int_arg(op: str, what: str, value: Any) -> int:
+    """``value`` as a Python int (bools are not ints here)."""
     if isinstance(value, Tensor) and value.ndim == 0 and value.dtype.kind in "iu":
         value = int(value)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
@@ -65,6 +68,7 @@ def int_arg(op: str, what: str, value: Any) -> int:
 
 
 def one_axis(op: str, axis: Any, ndim: int) -> int:
+    """One axis of a tensor of rank ``ndim``, made non-negative."""
     a = int_arg(op, "axis", axis)
     if ndim == 0:
         raise ShapeError(f"{op}: axis {a} is out of range for a 0-d tensor")
@@ -72,6 +76,7 @@ def one_axis(op: str, axis: Any, ndim: int) -> int:
 
 
 def shape_arg(shape: Any) -> tuple[int, ...]:
+    """A shape given as an int, a sequence or a tensor, as a tuple of ints."""
     if isinstance(shape, Tensor):
         shape = shape.numpy().tolist()
     if isinstance(shape, (int, np.integer)):

@@ -21,6 +21,7 @@ from . import (
     reductions,
     shapes,
 )
+from .arguments import normalize_axis  # noqa: F401  (re-exported, as before the split)
 from .creation import arange, eye, full_like, linspace, ones_like, zeros_like
 from .dispatch import operands, run
 from .elementwise import (  # noqa: F401  (re-exported)
