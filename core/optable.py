@@ -29,7 +29,7 @@ gradient (a condition, a mask). See ``docs/architecture.md`` for how the pieces 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 __all__ = ["Op", "OPS", "defop", "required_kernels", "CREATION_KERNELS", "unbroadcast"]
@@ -37,7 +37,7 @@ __all__ = ["Op", "OPS", "defop", "required_kernels", "CREATION_KERNELS", "unbroa
 Rule = Callable[..., Any]
 
 
-@dataclass(eq=False)
+@dataclass(eq=False, slots=True)
 class Op:
     """One entry of the op table.
 
@@ -57,6 +57,7 @@ class Op:
     same_dtype: bool = False
     float_only: bool = False
     doc: str = ""
+    _bound: dict[tuple[bool, int], Rule] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.differentiable and not any(v is not None for v in self.vjps):
@@ -65,18 +66,18 @@ class Op:
             raise ValueError(f"op {self.name!r} has more jvp rules than vjp rules")
         self.jvps = tuple(j if j is not None or v is None else _jvp_by_double_vjp(v)
                           for v, j in zip(self.vjps, self.jvps + (None,) * len(self.vjps)))
-        self._bound: dict[tuple[bool, int], Rule] = {}  # variadic rules bound to an argnum
 
     def vjp(self, i: int) -> Rule | None:
         """Input ``i``'s VJP rule, or ``None`` when that input has no gradient."""
         if self.variadic:
             return self._for_input(self.vjps[0], False, i) if self.vjps else None
-        if i >= len(self.vjps):
+        try:
+            return self.vjps[i]
+        except IndexError:
             if not self.differentiable:
                 return None
-            raise IndexError(f"op {self.name!r} declares VJP rules for {len(self.vjps)} "
-                             f"inputs, not for input {i} (give None for an input without one)")
-        return self.vjps[i]
+            raise IndexError(f"op {self.name!r} declares VJP rules for {len(self.vjps)} inputs, "
+                             f"not for input {i} (give None for an input without one)") from None
 
     def jvp(self, i: int) -> Rule | None:
         """Input ``i``'s JVP rule, or ``None`` when that input has no gradient."""
@@ -88,6 +89,7 @@ class Op:
         return self.jvps[i]
 
     def _for_input(self, rule: Rule, forward: bool, i: int) -> Rule:
+        # A variadic op's one rule, bound to argnum=i (once per input).
         bound = self._bound.get((forward, i))
         if bound is None:
             def bound(ns: Any, g: Any, ans: Any, *xs: Any, **attrs: Any) -> Any:
