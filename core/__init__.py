@@ -46,6 +46,7 @@ from .dtypes import (
     uint8,
 )
 from .errors import (
+    ArgumentTypeError,
     BackendMismatchError,
     BackendNotFoundError,
     BackendUnavailableError,
@@ -77,6 +78,7 @@ __all__ = [
     "constant", "convert_to_tensor", "zeros", "ones", "full", "zeros_like", "ones_like",
     "full_like", "to_backend", "set_backend", "use_backend", "get_backend", "current_backend",
     "list_backends", "PolytapeError", "InvalidArgumentError", "ShapeError", "DTypeError",
+    "ArgumentTypeError",
     "BackendNotFoundError", "BackendUnavailableError", "BackendMismatchError", "TapeError",
     "PluginError", *_ops_all,
     "ForwardAccumulator", "hessian", "hessian_vector_product",

@@ -1,22 +1,25 @@
-"""Making tensors: ``constant`` and the creation functions (``zeros``, ``ones``, ``full``, ...).
+"""Making tensors: ``constant`` and the creation functions (``zeros``, ``ones``, ``full``,
+``arange``, ``linspace``, ``eye``, ...).
 
 Creation is not differentiable: nothing here is recorded on a tape.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
 from . import backend_selection as sel
-from .dtypes import DType, as_dtype, default_float, infer_literal_dtype
-from .errors import DTypeError, ShapeError
+from .arguments import int_arg, number
+from .dispatch import kernel_error
+from .dtypes import DType, as_dtype, default_float, float32, infer_literal_dtype
+from .errors import DTypeError, InvalidArgumentError, ShapeError
 from .tensor import Tensor, wrap
 
 __all__ = ["constant", "convert_to_tensor", "zeros", "ones", "full", "zeros_like",
-           "ones_like", "full_like", "to_backend"]
+           "ones_like", "full_like", "to_backend", "arange", "linspace", "eye"]
 
 
 def _target(backend: Any, device: str | None) -> tuple[Any, str | None]:
@@ -42,7 +45,7 @@ def constant(value: Any, dtype: Any = None, backend: Any = None, device: str | N
         if backend is not None or device is not None:
             t = to_backend(t, backend if backend is not None else t._backend, device)
         if dt is not None and t.dtype is not dt:
-            from .ops import cast
+            from .elementwise import cast  # a cycle: the ops modules import this one
 
             t = cast(t, dt)
         return t
@@ -239,3 +242,91 @@ def _shared(be: Any, arr: Any, dtype: DType) -> Any:
     except Exception:  # BufferError, TypeError, RuntimeError...: each library says "no" its own way
         return None
     return native if be.canonical.get(getattr(native, "dtype", None)) is dtype else None
+
+
+# -- ranges and identities (not differentiable) --------------------------------------------------
+def _created(op: str, make: Callable[[Any], Any], fallback: Callable[[], np.ndarray], dt: Any,
+             backend: Any, device: str | None) -> Tensor:
+    be, dev = _target(backend, device)
+    try:
+        native = be.native_dtype(dt)
+    except DTypeError as exc:
+        raise DTypeError(f"{op}: {exc}") from None
+    kernel = be.kernels.get(op)
+    try:
+        arr = make(kernel, native) if kernel is not None else be.asarray(fallback(), dt)
+    except Exception as exc:
+        raise kernel_error(op, (), None, exc) from exc
+    return wrap(be.asarray(arr, None, dev), be)
+
+
+def _dtype_arg(op: str, dtype: Any, default: Any) -> Any:
+    if dtype is None:
+        return default
+    try:
+        return as_dtype(dtype)
+    except DTypeError as exc:
+        raise DTypeError(f"{op}: {exc}") from None
+
+
+def arange(start: Any, stop: Any = None, step: Any = 1, *, dtype: Any = None, backend: Any = None,
+           device: str | None = None) -> Tensor:
+    """Evenly spaced values in ``[start, stop)``; ``arange(n)`` is ``0 .. n-1``.
+
+    Integers give int32 (int64 when they do not fit), any float gives float32, as
+    ``tf.range`` does. Not differentiable.
+
+    >>> import polytape as pt
+    >>> pt.arange(3).numpy().tolist()
+    [0, 1, 2]
+    """
+    if stop is None:
+        start, stop = 0, start
+    start, stop, step = (number("arange", n, v) for n, v in
+                         (("start", start), ("stop", stop), ("step", step)))
+    if step == 0:
+        raise InvalidArgumentError("arange: step must not be zero")
+    if any(isinstance(v, float) for v in (start, stop, step)):
+        default = float32
+    else:
+        default = as_dtype("int32") if max(abs(start), abs(stop)) < 2**31 else as_dtype("int64")
+    dt = _dtype_arg("arange", dtype, default)
+    return _created("arange", lambda k, nat: k(start, stop, step, nat),
+                    lambda: np.arange(start, stop, step), dt, backend, device)
+
+
+def linspace(start: Any, stop: Any, num: int, *, dtype: Any = None, endpoint: bool = True,
+             backend: Any = None, device: str | None = None) -> Tensor:
+    """``num`` evenly spaced values from ``start`` to ``stop`` (included unless
+    ``endpoint=False``); float32 unless ``dtype`` says otherwise. Not differentiable."""
+    start = number("linspace", "start", start)
+    stop = number("linspace", "stop", stop)
+    num = int_arg("linspace", "num", num)
+    if num < 0:
+        raise ShapeError(f"linspace: num must be non-negative, got {num}")
+    dt = _dtype_arg("linspace", dtype, float32)
+    if endpoint:
+        return _created("linspace", lambda k, nat: k(start, stop, num, nat),
+                        lambda: np.linspace(start, stop, num), dt, backend, device)
+    return _created("linspace", lambda k, nat: k(start, stop, num + 1, nat)[:num],
+                    lambda: np.linspace(start, stop, num, endpoint=False), dt, backend, device)
+
+
+def eye(n_rows: int, n_cols: int | None = None, *, k: int = 0, dtype: Any = None,
+        backend: Any = None, device: str | None = None) -> Tensor:
+    """An ``n_rows x n_cols`` matrix with ones on diagonal ``k`` (0: the main one, > 0 above
+    it) and zeros elsewhere; float32 unless ``dtype`` says otherwise. Not differentiable."""
+    n = int_arg("eye", "n_rows", n_rows)
+    m = n if n_cols is None else int_arg("eye", "n_cols", n_cols)
+    k = int_arg("eye", "k", k)
+    if n < 0 or m < 0:
+        raise ShapeError(f"eye: sizes must be non-negative, got {n} x {m}")
+    dt = _dtype_arg("eye", dtype, float32)
+
+    def make(kernel: Any, nat: Any) -> Any:
+        # Diagonal k of an n x m matrix is the main diagonal of a larger identity, sliced.
+        if k >= 0:
+            return kernel(n + k, m, nat)[k:, :]
+        return kernel(n, m - k, nat)[:, -k:]
+
+    return _created("eye", make, lambda: np.eye(n, m, k), dt, backend, device)

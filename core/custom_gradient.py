@@ -7,7 +7,8 @@ import inspect
 from collections.abc import Callable
 from typing import Any
 
-from . import dispatch
+from . import dispatch, ops
+from .creation import constant
 from .errors import InvalidArgumentError
 from .optable import Op
 from .tensor import Tensor, Variable, wrap
@@ -55,8 +56,6 @@ def custom_gradient(f: Callable[..., Any]) -> Callable[..., Any]:
     """
     @functools.wraps(f)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from .creation import constant
-
         inputs = tuple(a if isinstance(a, Tensor) else constant(a) for a in args)
         tracker = _VariableTracker()
         tapes = dispatch.thread_tapes()
@@ -105,8 +104,6 @@ def _custom_op(name: str, grad_fn: Callable[..., Any], n_inputs: int,
     cache: dict[str, Any] = {}
 
     def rule(ns: Any, g: Any, ans: Any, *xs: Any, argnum: int) -> Any:
-        from . import ops
-
         if cache.get("g") is not g:
             tensors = ns is ops
             dy = g if tensors else wrap(g, ns.backend)
@@ -125,7 +122,7 @@ def _custom_op(name: str, grad_fn: Callable[..., Any], n_inputs: int,
                               for d in grads]
         return cache["grads"][argnum]
 
-    return Op(f"custom_gradient:{name}", (rule,), (), None, True, variadic=True)
+    return Op(f"custom_gradient:{name}", vjps=(rule,), variadic=True)  # JVP: by double VJP
 
 
 def _as_list(grads: Any, n: int, name: str, what: str) -> list[Any]:
@@ -139,8 +136,6 @@ def _as_list(grads: Any, n: int, name: str, what: str) -> list[Any]:
 def _native(d: Any, backend: Any) -> Any:
     if isinstance(d, Tensor):
         return d._data
-    from .creation import constant
-
     return constant(d, backend=backend)._data
 
 

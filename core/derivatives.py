@@ -1,24 +1,35 @@
-"""Every op's derivative rules, one declaration per op (the model: HIPS autograd's
+"""Every op's derivative rules, one declaration per op (the models: HIPS autograd's
 ``numpy_vjps.py`` and PyTorch's ``derivatives.yaml``).
 
-Each rule receives ``ns`` (the namespace it computes with -- :mod:`polytape.ops`
-when an outer tape records the backward pass, a backend's kernels otherwise),
-then the cotangent ``g`` (VJP) or tangent ``t`` (JVP), the op's output ``ans``,
-its inputs and its attributes. Python operators work on both kinds of arrays.
+Each rule receives ``ns`` (the namespace it computes with -- :mod:`polytape.ops` when an
+outer tape records the backward pass, a backend's kernels otherwise), then the cotangent
+``g`` (VJP) or tangent ``t`` (JVP), the op's output ``ans``, its inputs and its attributes.
+Python operators work on both kinds of arrays; ``ns.apply_op(name, *inputs, **attrs)`` runs
+any op with kernel-style arguments in either namespace.
 
-To add an op: declare it here, give it a public function in :mod:`polytape.ops`,
-and a kernel of the same name in each backend (or a ``default_kernel`` here).
+Most ops need one rule: ``elementwise=True`` says the JVP is the VJP with ``t`` for ``g``
+(broadcasting inputs get their VJPs summed back to their shapes), ``linear=True`` says the
+JVP is the op itself applied to ``t``; only irregular ops spell out a JVP (see
+:mod:`polytape.optable` for the flags and the facts ``float_only``/``same_dtype``).
+Non-differentiable ops say so: ``defop("sign", differentiable=False)``.
 
-A few public ops are not declared here because they are compositions of the ops
-below, which keeps their derivatives exact to any order with no kernel to write:
-``var``/``std`` (mean, subtract, multiply, sum), ``norm`` (abs, sum, max, sqrt, where),
-``tensordot`` (transpose, reshape, matmul), ``split`` and ``take``/``gather`` (getitem,
-whose VJP scatter-adds with ``index_add``); see their comments in :mod:`polytape.ops`.
+To add an op, touch three places at most: declare it here; write its public function in
+the ops module of its topic (:mod:`polytape.elementwise`, :mod:`polytape.reductions`,
+:mod:`polytape.linalg` or :mod:`polytape.shapes`; :mod:`polytape.ops` re-exports it); and
+only if the backends' array libraries have no standard function of that name, a kernel
+(or a ``default_kernel`` declared here, composed from existing kernels, which serves every
+backend). ``docs/architecture.md`` has the whole picture.
 
-Conventions at non-smooth points: ``max``/``min`` reductions split the gradient
-evenly among tied extrema (TensorFlow's rule); ``maximum``/``minimum`` give ties to
-the first input; ``clip`` passes the gradient where ``lo <= x <= hi``; ``relu`` and
-``abs`` have gradient 0 at 0 (``relu``'s gradient is the op ``relu_backward``, 0 at NaN too).
+A few public ops are not declared here because they are compositions of the ops below,
+which keeps their derivatives exact to any order with no kernel to write: ``var``/``std``
+(mean, subtract, multiply, sum), ``norm`` (abs, sum, max, sqrt, where), ``tensordot``
+(transpose, reshape, matmul), ``split`` and ``take``/``gather`` (getitem, whose VJP
+scatter-adds with ``index_add``); see their comments where they are defined.
+
+Conventions at non-smooth points: ``max``/``min`` reductions split the gradient evenly
+among tied extrema (TensorFlow's rule); ``maximum``/``minimum`` give ties to the first
+input; ``clip`` passes the gradient where ``lo <= x <= hi``; ``relu`` and ``abs`` have
+gradient 0 at 0 (``relu``'s gradient is the op ``relu_backward``, 0 at NaN too).
 """
 
 from __future__ import annotations
@@ -28,25 +39,12 @@ from typing import Any
 
 import numpy as np
 
-from .optable import defop
+from .optable import defop, unbroadcast
 
 SQRT_PI_2 = 2.0 / math.sqrt(math.pi)
 
 
 # -- helpers shared by several rules -------------------------------------------------------
-def unbroadcast(ns: Any, g: Any, shape: Any) -> Any:
-    """Sum ``g`` over the axes NumPy broadcasting added or stretched, back to ``shape``."""
-    gshape, shape = tuple(g.shape), tuple(shape)
-    if gshape == shape:
-        return g
-    lead = len(gshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
-                                      if s == 1 and gshape[lead + i] != 1)
-    if axes:
-        g = ns.sum(g, axis=axes, keepdims=False)
-    return g if tuple(g.shape) == shape else ns.reshape(g, shape)
-
-
 def keep_dims(ns: Any, g: Any, shape: Any, axis: Any, keepdims: bool) -> Any:
     """``g`` reshaped as if the reduction over ``axis`` had kept its dimensions."""
     if keepdims:
@@ -55,30 +53,35 @@ def keep_dims(ns: Any, g: Any, shape: Any, axis: Any, keepdims: bool) -> Any:
     return ns.reshape(g, tuple(1 if i in axes else s for i, s in enumerate(shape)))
 
 
+def _kept(ns: Any, ans: Any, x: Any, axis: Any, keepdims: bool) -> Any:
+    """A reduction's output ``ans`` broadcastable against its input ``x``."""
+    return keep_dims(ns, ans, x.shape, axis, keepdims)
+
+
 def _count(shape: Any, axis: Any) -> int:
     return math.prod(shape[i] for i in (range(len(shape)) if axis is None else axis))
-
-
-def _zeros(ns: Any, g: Any) -> Any:
-    return ns.zeros_like(g)
 
 
 def _sum_vjp(ns, g, ans, x, axis=None, keepdims=False):
     return ns.broadcast_to(keep_dims(ns, g, x.shape, axis, keepdims), tuple(x.shape))
 
 
-def _extremum_vjp(ns, g, ans, x, axis=None, keepdims=False):
+def _by_partials(partials):
+    """A reduction's VJP and JVP from ``partials(ns, x, ans, axis, keepdims)``, d ans / d x
+    shaped like ``x``: the VJP spreads ``g`` over them, the JVP sums ``t`` weighted by them."""
+    def vjp(ns, g, ans, x, axis=None, keepdims=False):
+        return partials(ns, x, ans, axis, keepdims) * keep_dims(ns, g, x.shape, axis, keepdims)
+
+    def jvp(ns, t, ans, x, axis=None, keepdims=False):
+        return ns.sum(t * partials(ns, x, ans, axis, keepdims), axis=axis, keepdims=keepdims)
+    return vjp, jvp
+
+
+def _extremum_partials(ns, x, ans, axis, keepdims):
     # Ties share the gradient evenly, as in TensorFlow: d max / d x_i = 1/k for k maxima.
-    hit = ns.equal(x, keep_dims(ns, ans, x.shape, axis, keepdims))
+    hit = ns.equal(x, _kept(ns, ans, x, axis, keepdims))
     w = ns.where(hit, ns.ones_like(x), ns.zeros_like(x))
-    w = w / ns.sum(w, axis=axis, keepdims=True)
-    return w * keep_dims(ns, g, x.shape, axis, keepdims)
-
-
-def _extremum_jvp(ns, t, ans, x, axis=None, keepdims=False):
-    hit = ns.equal(x, keep_dims(ns, ans, x.shape, axis, keepdims))
-    w = ns.where(hit, ns.ones_like(x), ns.zeros_like(x))
-    return ns.sum(w * t, axis=axis, keepdims=keepdims) / ns.sum(w, axis=axis, keepdims=keepdims)
+    return w / ns.sum(w, axis=axis, keepdims=True)
 
 
 def _mT(ns: Any, x: Any) -> Any:
@@ -125,41 +128,18 @@ def _concat_vjp(ns, g, ans, *xs, axis, argnum):
     return _slab(ns, g, axis, start, start + xs[argnum].shape[axis])
 
 
-def _concat_jvp(ns, t, ans, *xs, axis, argnum):
-    parts = [t if i == argnum else ns.zeros_like(x) for i, x in enumerate(xs)]
-    return ns.concat(parts, axis=axis)
-
-
-def _stack_jvp(ns, t, ans, *xs, axis, argnum):
-    return ns.stack([t if i == argnum else ns.zeros_like(x) for i, x in enumerate(xs)], axis=axis)
+def _joined_jvp(name):
+    # concat and stack are linear in all their inputs together: t in place of input argnum, zeros
+    # in place of the others.
+    def jvp(ns, t, ans, *xs, axis, argnum):
+        return ns.apply_op(name, *(t if i == argnum else ns.zeros_like(x) for i, x in enumerate(xs)),
+                           axis=axis)
+    return jvp
 
 
 def _power_vjp_y(ns, g, ans, x, y):
     safe = ns.where(x > 0, x, ns.ones_like(x))  # d(x**y)/dy = x**y log x, taken as 0 where x <= 0
-    return unbroadcast(ns, g * ans * ns.log(safe), y.shape)
-
-
-def _power_jvp_y(ns, t, ans, x, y):
-    return t * ans * ns.log(ns.where(x > 0, x, ns.ones_like(x)))
-
-
-def _where_vjp(pick_first):
-    def rule(ns, g, ans, c, x, y):
-        z = _zeros(ns, g)
-        kept = ns.where(c, g, z) if pick_first else ns.where(c, z, g)
-        return unbroadcast(ns, kept, (x if pick_first else y).shape)
-    return rule
-
-
-def _ops_namespace() -> Any:
-    from . import ops
-
-    return ops
-
-
-def _kept(ns: Any, ans: Any, x: Any, axis: Any, keepdims: bool) -> Any:
-    """A reduction's output ``ans`` broadcastable against its input ``x``."""
-    return keep_dims(ns, ans, x.shape, axis, keepdims)
+    return g * ans * ns.log(safe)
 
 
 def _prod_partials(ns, x, ans, axis, keepdims):
@@ -179,20 +159,8 @@ def _prod_partials(ns, x, ans, axis, keepdims):
     return ns.where(zero, at_zero, _kept(ns, ans, x, axis, keepdims) / safe)
 
 
-def _prod_vjp(ns, g, ans, x, axis=None, keepdims=False):
-    return _prod_partials(ns, x, ans, axis, keepdims) * keep_dims(ns, g, x.shape, axis, keepdims)
-
-
-def _prod_jvp(ns, t, ans, x, axis=None, keepdims=False):
-    return ns.sum(t * _prod_partials(ns, x, ans, axis, keepdims), axis=axis, keepdims=keepdims)
-
-
-def _logsumexp_vjp(ns, g, ans, x, axis=None, keepdims=False):
-    return keep_dims(ns, g, x.shape, axis, keepdims) * ns.exp(x - _kept(ns, ans, x, axis, keepdims))
-
-
-def _logsumexp_jvp(ns, t, ans, x, axis=None, keepdims=False):
-    return ns.sum(t * ns.exp(x - _kept(ns, ans, x, axis, keepdims)), axis=axis, keepdims=keepdims)
+def _logsumexp_partials(ns, x, ans, axis, keepdims):
+    return ns.exp(x - _kept(ns, ans, x, axis, keepdims))
 
 
 def _finite_or_zero(k: Any, m: Any) -> Any:
@@ -252,16 +220,10 @@ def _clip_mask(ns, x, lo, hi):
     return ns.logical_and(x >= lo, x <= hi)
 
 
-def _clip_vjp(ns, g, ans, x, lo=None, hi=None):
+def _clip_vjp(ns, g, ans, x, lo=None, hi=None):  # scalar bounds lo/hi (None = unbounded)
     if lo is None and hi is None:
         return g
-    return ns.where(_clip_mask(ns, x, lo, hi), g, _zeros(ns, g))
-
-
-def _clip_jvp(ns, t, ans, x, lo=None, hi=None):
-    if lo is None and hi is None:
-        return t
-    return ns.where(_clip_mask(ns, x, lo, hi), t, ns.zeros_like(t))
+    return ns.where(_clip_mask(ns, x, lo, hi), g, ns.zeros_like(g))
 
 
 # -- einsum (the front end canonicalises subscripts: explicit output, no ellipsis, no broadcasting)
@@ -269,13 +231,6 @@ def parse_subscripts(subscripts: str) -> tuple[list[str], str]:
     """``"ij,jk->ik"`` -> ``(["ij", "jk"], "ik")`` (canonical subscripts only)."""
     lhs, out = subscripts.split("->")
     return lhs.split(","), out
-
-
-def _einsum(ns: Any, subscripts: str, *xs: Any) -> Any:
-    # The kernel takes the subscripts as an attribute after the arrays; the public op, first.
-    if ns is _ops_namespace():
-        return ns.einsum(subscripts, *xs)
-    return ns.einsum(*xs, subscripts=subscripts)
 
 
 def _identity_matrix(ns: Any, like: Any, axis: int) -> Any:
@@ -316,7 +271,7 @@ def _einsum_vjp(ns, g, ans, *xs, subscripts, argnum):
             subs.append(s)
     present = set("".join(subs))
     kept = [c for c in target if c in present]
-    gx = _einsum(ns, ",".join(subs) + "->" + "".join(kept), *operands)
+    gx = ns.apply_op("einsum", *operands, subscripts=",".join(subs) + "->" + "".join(kept))
     if len(kept) != len(target):
         for pos, c in enumerate(target):
             if c not in present:
@@ -325,151 +280,114 @@ def _einsum_vjp(ns, g, ans, *xs, subscripts, argnum):
     return gx
 
 
-def _einsum_jvp(ns, t, ans, *xs, subscripts, argnum):
-    return _einsum(ns, subscripts, *(t if i == argnum else x for i, x in enumerate(xs)))
-
-
-# -- elementwise, one input ---------------------------------------------------------------
-defop("identity", vjp=lambda ns, g, ans, x: g, jvp=lambda ns, t, ans, x: t)
-defop("negative", vjp=lambda ns, g, ans, x: -g, jvp=lambda ns, t, ans, x: -t)
-defop("abs", vjp=lambda ns, g, ans, x: g * ns.sign(x), jvp=lambda ns, t, ans, x: t * ns.sign(x))
-defop("exp", vjp=lambda ns, g, ans, x: g * ans, jvp=lambda ns, t, ans, x: t * ans)
+# -- elementwise, one input: the JVP is the VJP with t for g --------------------------------
+defop("identity", lambda ns, g, ans, x: g, elementwise=True)
+defop("negative", lambda ns, g, ans, x: -g, elementwise=True)
+defop("abs", lambda ns, g, ans, x: g * ns.sign(x), elementwise=True)
+defop("exp", lambda ns, g, ans, x: g * ans, elementwise=True, float_only=True)
 # exp(x), not ans + 1: for very negative x, ans + 1 cancels to a few correct bits.
-defop("expm1", vjp=lambda ns, g, ans, x: g * ns.exp(x), jvp=lambda ns, t, ans, x: t * ns.exp(x))
-defop("log", vjp=lambda ns, g, ans, x: g / x, jvp=lambda ns, t, ans, x: t / x)
-defop("log1p", vjp=lambda ns, g, ans, x: g / (x + 1), jvp=lambda ns, t, ans, x: t / (x + 1))
-defop("sqrt", vjp=lambda ns, g, ans, x: g * 0.5 / ans, jvp=lambda ns, t, ans, x: t * 0.5 / ans)
-defop("square", vjp=lambda ns, g, ans, x: g * 2 * x, jvp=lambda ns, t, ans, x: t * 2 * x)
-defop("sin", vjp=lambda ns, g, ans, x: g * ns.cos(x), jvp=lambda ns, t, ans, x: t * ns.cos(x))
-defop("cos", vjp=lambda ns, g, ans, x: -g * ns.sin(x), jvp=lambda ns, t, ans, x: -t * ns.sin(x))
-defop("tan", vjp=lambda ns, g, ans, x: g * (1 + ans * ans),
-      jvp=lambda ns, t, ans, x: t * (1 + ans * ans))
-defop("tanh", vjp=lambda ns, g, ans, x: g * (1 - ans * ans),
-      jvp=lambda ns, t, ans, x: t * (1 - ans * ans))
-defop("sinh", vjp=lambda ns, g, ans, x: g * ns.cosh(x), jvp=lambda ns, t, ans, x: t * ns.cosh(x))
-defop("cosh", vjp=lambda ns, g, ans, x: g * ns.sinh(x), jvp=lambda ns, t, ans, x: t * ns.sinh(x))
-defop("arcsin", vjp=lambda ns, g, ans, x: g / ns.sqrt(1 - x * x),
-      jvp=lambda ns, t, ans, x: t / ns.sqrt(1 - x * x))
-defop("arccos", vjp=lambda ns, g, ans, x: -g / ns.sqrt(1 - x * x),
-      jvp=lambda ns, t, ans, x: -t / ns.sqrt(1 - x * x))
-defop("arctan", vjp=lambda ns, g, ans, x: g / (1 + x * x),
-      jvp=lambda ns, t, ans, x: t / (1 + x * x))
-defop("erf", vjp=lambda ns, g, ans, x: g * SQRT_PI_2 * ns.exp(-x * x),
-      jvp=lambda ns, t, ans, x: t * SQRT_PI_2 * ns.exp(-x * x))
-defop("sigmoid", vjp=lambda ns, g, ans, x: g * ans * (1 - ans),
-      jvp=lambda ns, t, ans, x: t * ans * (1 - ans))
-defop("softplus", vjp=lambda ns, g, ans, x: g * ns.sigmoid(x),
-      jvp=lambda ns, t, ans, x: t * ns.sigmoid(x))
-defop("relu", vjp=lambda ns, g, ans, x: ns.relu_backward(g, x),
-      jvp=lambda ns, t, ans, x: ns.relu_backward(t, x))
+defop("expm1", lambda ns, g, ans, x: g * ns.exp(x), elementwise=True, float_only=True)
+defop("log", lambda ns, g, ans, x: g / x, elementwise=True, float_only=True)
+defop("log1p", lambda ns, g, ans, x: g / (x + 1), elementwise=True, float_only=True)
+defop("sqrt", lambda ns, g, ans, x: g * 0.5 / ans, elementwise=True, float_only=True)
+defop("square", lambda ns, g, ans, x: g * 2 * x, elementwise=True)
+defop("sin", lambda ns, g, ans, x: g * ns.cos(x), elementwise=True, float_only=True)
+defop("cos", lambda ns, g, ans, x: -g * ns.sin(x), elementwise=True, float_only=True)
+defop("tan", lambda ns, g, ans, x: g * (1 + ans * ans), elementwise=True, float_only=True)
+defop("tanh", lambda ns, g, ans, x: g * (1 - ans * ans), elementwise=True, float_only=True)
+defop("sinh", lambda ns, g, ans, x: g * ns.cosh(x), elementwise=True, float_only=True)
+defop("cosh", lambda ns, g, ans, x: g * ns.sinh(x), elementwise=True, float_only=True)
+defop("arcsin", lambda ns, g, ans, x: g / ns.sqrt(1 - x * x), elementwise=True, float_only=True)
+defop("arccos", lambda ns, g, ans, x: -g / ns.sqrt(1 - x * x), elementwise=True, float_only=True)
+defop("arctan", lambda ns, g, ans, x: g / (1 + x * x), elementwise=True, float_only=True)
+defop("erf", lambda ns, g, ans, x: g * SQRT_PI_2 * ns.exp(-x * x), elementwise=True, float_only=True)
+defop("sigmoid", lambda ns, g, ans, x: g * ans * (1 - ans), elementwise=True, float_only=True)
+defop("softplus", lambda ns, g, ans, x: g * ns.sigmoid(x), elementwise=True, float_only=True)
+defop("relu", lambda ns, g, ans, x: ns.relu_backward(g, x), elementwise=True)
 # relu's gradient as one op (PyTorch's threshold_backward): one fused kernel where a backend has
 # one, instead of a comparison and a select. Linear in g; piecewise constant in x (no gradient).
-defop("relu_backward", default_kernel=_relu_backward_kernel,
-      vjp=(lambda ns, gg, ans, g, x: unbroadcast(ns, ns.relu_backward(gg, x), g.shape), None),
-      jvp=(lambda ns, t, ans, g, x: ns.relu_backward(t, x), None))
-defop("clip", vjp=_clip_vjp, jvp=_clip_jvp)  # scalar bounds lo/hi (None = unbounded)
+defop("relu_backward", (lambda ns, gg, ans, g, x: ns.relu_backward(gg, x), None), elementwise=True,
+      default_kernel=_relu_backward_kernel)
+defop("clip", _clip_vjp, elementwise=True)
+# Gradients flow back through a cast unchanged; the tape casts them to the input's dtype.
+defop("astype", lambda ns, g, ans, x, dtype: g, elementwise=True)
 for _name in ("sign", "floor", "ceil", "round", "logical_not"):
     defop(_name, differentiable=False)
 
-# -- elementwise, two inputs (NumPy broadcasting; VJPs sum back to each input's shape) -----
-defop("add", vjp=(lambda ns, g, ans, x, y: unbroadcast(ns, g, x.shape),
-                  lambda ns, g, ans, x, y: unbroadcast(ns, g, y.shape)),
-      jvp=(lambda ns, t, ans, x, y: t, lambda ns, t, ans, x, y: t))
-defop("subtract", vjp=(lambda ns, g, ans, x, y: unbroadcast(ns, g, x.shape),
-                       lambda ns, g, ans, x, y: unbroadcast(ns, -g, y.shape)),
-      jvp=(lambda ns, t, ans, x, y: t, lambda ns, t, ans, x, y: -t))
-defop("multiply", vjp=(lambda ns, g, ans, x, y: unbroadcast(ns, g * y, x.shape),
-                       lambda ns, g, ans, x, y: unbroadcast(ns, g * x, y.shape)),
-      jvp=(lambda ns, t, ans, x, y: t * y, lambda ns, t, ans, x, y: t * x))
-defop("divide", vjp=(lambda ns, g, ans, x, y: unbroadcast(ns, g / y, x.shape),
-                     lambda ns, g, ans, x, y: unbroadcast(ns, -g * ans / y, y.shape)),
-      jvp=(lambda ns, t, ans, x, y: t / y, lambda ns, t, ans, x, y: -t * ans / y))
-defop("power", vjp=(lambda ns, g, ans, x, y: unbroadcast(ns, g * y * x ** (y - 1), x.shape),
-                    _power_vjp_y),
-      jvp=(lambda ns, t, ans, x, y: t * y * x ** (y - 1), _power_jvp_y))
-defop("maximum",  # ties go to the first input, as in TensorFlow
-      vjp=(lambda ns, g, ans, x, y: unbroadcast(ns, ns.where(x >= y, g, _zeros(ns, g)), x.shape),
-           lambda ns, g, ans, x, y: unbroadcast(ns, ns.where(x >= y, _zeros(ns, g), g), y.shape)),
-      jvp=(lambda ns, t, ans, x, y: ns.where(x >= y, t, ns.zeros_like(t)),
-           lambda ns, t, ans, x, y: ns.where(x >= y, ns.zeros_like(t), t)))
-defop("minimum",
-      vjp=(lambda ns, g, ans, x, y: unbroadcast(ns, ns.where(x <= y, g, _zeros(ns, g)), x.shape),
-           lambda ns, g, ans, x, y: unbroadcast(ns, ns.where(x <= y, _zeros(ns, g), g), y.shape)),
-      jvp=(lambda ns, t, ans, x, y: ns.where(x <= y, t, ns.zeros_like(t)),
-           lambda ns, t, ans, x, y: ns.where(x <= y, ns.zeros_like(t), t)))
-defop("arctan2",  # arctan2(y, x): the first input is y
-      vjp=(lambda ns, g, ans, y, x: unbroadcast(ns, g * x / (x * x + y * y), y.shape),
-           lambda ns, g, ans, y, x: unbroadcast(ns, -g * y / (x * x + y * y), x.shape)),
-      jvp=(lambda ns, t, ans, y, x: t * x / (x * x + y * y),
-           lambda ns, t, ans, y, x: -t * y / (x * x + y * y)))
-for _name in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal",
-              "logical_and", "logical_or", "logical_xor", "floor_divide", "remainder"):
+# -- elementwise, two inputs (NumPy broadcasting: the VJPs are summed back to each input's shape)
+defop("add", (lambda ns, g, ans, x, y: g, lambda ns, g, ans, x, y: g), elementwise=True, same_dtype=True)
+defop("subtract", (lambda ns, g, ans, x, y: g, lambda ns, g, ans, x, y: -g), elementwise=True,
+      same_dtype=True)
+defop("multiply", (lambda ns, g, ans, x, y: g * y, lambda ns, g, ans, x, y: g * x), elementwise=True,
+      same_dtype=True)
+defop("divide", (lambda ns, g, ans, x, y: g / y, lambda ns, g, ans, x, y: -g * ans / y),
+      elementwise=True, same_dtype=True)
+defop("power", (lambda ns, g, ans, x, y: g * y * x ** (y - 1), _power_vjp_y), elementwise=True,
+      same_dtype=True)
+defop("maximum", (lambda ns, g, ans, x, y: ns.where(x >= y, g, ns.zeros_like(g)),  # ties: to x
+                  lambda ns, g, ans, x, y: ns.where(x >= y, ns.zeros_like(g), g)),
+      elementwise=True, same_dtype=True)
+defop("minimum", (lambda ns, g, ans, x, y: ns.where(x <= y, g, ns.zeros_like(g)),
+                  lambda ns, g, ans, x, y: ns.where(x <= y, ns.zeros_like(g), g)),
+      elementwise=True, same_dtype=True)
+defop("arctan2", (lambda ns, g, ans, y, x: g * x / (x * x + y * y),  # arctan2(y, x): y comes first
+                  lambda ns, g, ans, y, x: -g * y / (x * x + y * y)),
+      elementwise=True, same_dtype=True, float_only=True)
+defop("where", (None, lambda ns, g, ans, c, x, y: ns.where(c, g, ns.zeros_like(g)),
+                lambda ns, g, ans, c, x, y: ns.where(c, ns.zeros_like(g), g)), elementwise=True)
+for _name in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal"):
+    defop(_name, differentiable=False, same_dtype=True)
+for _name in ("logical_and", "logical_or", "logical_xor", "floor_divide", "remainder"):
     defop(_name, differentiable=False)
-defop("where", vjp=(None, _where_vjp(True), _where_vjp(False)),
-      jvp=(None, lambda ns, t, ans, c, x, y: ns.where(c, t, ns.zeros_like(t)),
-           lambda ns, t, ans, c, x, y: ns.where(c, ns.zeros_like(t), t)))
 
 # -- reductions (axis: None or a tuple of non-negative ints) --------------------------------
-defop("sum", vjp=_sum_vjp,
-      jvp=lambda ns, t, ans, x, axis=None, keepdims=False: ns.sum(t, axis=axis, keepdims=keepdims))
-defop("mean", vjp=lambda ns, g, ans, x, axis=None, keepdims=False:
-      _sum_vjp(ns, g, ans, x, axis, keepdims) / _count(x.shape, axis),
-      jvp=lambda ns, t, ans, x, axis=None, keepdims=False: ns.mean(t, axis=axis, keepdims=keepdims))
-# max/min: ties share the gradient evenly among the extrema (TensorFlow's rule), see _extremum_vjp.
-defop("max", vjp=_extremum_vjp, jvp=_extremum_jvp)
-defop("min", vjp=_extremum_vjp, jvp=_extremum_jvp)
-defop("prod", vjp=_prod_vjp, jvp=_prod_jvp)
+defop("sum", _sum_vjp, linear=True)
+defop("mean", lambda ns, g, ans, x, axis=None, keepdims=False:
+      _sum_vjp(ns, g, ans, x, axis, keepdims) / _count(x.shape, axis), linear=True, float_only=True)
+# max/min: ties share the gradient evenly among the extrema (TensorFlow's rule).
+defop("max", *_by_partials(_extremum_partials))
+defop("min", *_by_partials(_extremum_partials))
+defop("prod", *_by_partials(_prod_partials))
 # logsumexp, softmax and log_softmax are primitives (one recorded op, rules in closed form that are
 # themselves differentiable) with default kernels, so a backend need not implement them.
-defop("logsumexp", vjp=_logsumexp_vjp, jvp=_logsumexp_jvp, default_kernel=_logsumexp_kernel)
-defop("softmax", default_kernel=_softmax_kernel,  # axis: a tuple of non-negative ints
+defop("logsumexp", *_by_partials(_logsumexp_partials), default_kernel=_logsumexp_kernel,
+      float_only=True)
+defop("softmax", default_kernel=_softmax_kernel, float_only=True,  # axis: a tuple of ints >= 0
       vjp=lambda ns, g, ans, x, axis: ans * (g - ns.sum(g * ans, axis=axis, keepdims=True)),
       jvp=lambda ns, t, ans, x, axis: ans * (t - ns.sum(t * ans, axis=axis, keepdims=True)))
-defop("log_softmax", default_kernel=_log_softmax_kernel,
+defop("log_softmax", default_kernel=_log_softmax_kernel, float_only=True,
       vjp=lambda ns, g, ans, x, axis: g - ns.exp(ans) * ns.sum(g, axis=axis, keepdims=True),
       jvp=lambda ns, t, ans, x, axis: t - ns.sum(ns.exp(ans) * t, axis=axis, keepdims=True))
-defop("cumsum",  # axis: a non-negative int; the VJP of a running sum is the reversed running sum
-      vjp=lambda ns, g, ans, x, axis, reverse=False: ns.cumsum(g, axis=axis, reverse=not reverse),
-      jvp=lambda ns, t, ans, x, axis, reverse=False: ns.cumsum(t, axis=axis, reverse=reverse))
+# axis: a non-negative int; the VJP of a running sum is the reversed running sum
+defop("cumsum", lambda ns, g, ans, x, axis, reverse=False: ns.cumsum(g, axis=axis, reverse=not reverse),
+      linear=True)
 for _name in ("argmax", "argmin"):
     defop(_name, differentiable=False)
 
-# -- linear algebra ------------------------------------------------------------------------
-defop("matmul", vjp=(_matmul_vjp_x, _matmul_vjp_y),
-      jvp=(lambda ns, t, ans, x, y: ns.matmul(t, y), lambda ns, t, ans, x, y: ns.matmul(x, t)))
-defop("einsum", vjp=_einsum_vjp, jvp=_einsum_jvp, variadic=True)
+# -- linear algebra (linear in each input: the JVP is the op with t in that input's place) ------
+defop("matmul", (_matmul_vjp_x, _matmul_vjp_y), linear=True)
+defop("einsum", _einsum_vjp, linear=True, variadic=True)
 
-# -- shapes, indexing, dtype ---------------------------------------------------------------
-defop("reshape", vjp=lambda ns, g, ans, x, shape: ns.reshape(g, tuple(x.shape)),
-      jvp=lambda ns, t, ans, x, shape: ns.reshape(t, tuple(ans.shape)))
-defop("transpose", vjp=lambda ns, g, ans, x, axes: ns.transpose(g, _inverse(axes)),
-      jvp=lambda ns, t, ans, x, axes: ns.transpose(t, axes))
-defop("broadcast_to", vjp=lambda ns, g, ans, x, shape: unbroadcast(ns, g, x.shape),
-      jvp=lambda ns, t, ans, x, shape: ns.broadcast_to(t, shape))
-defop("expand_dims", vjp=lambda ns, g, ans, x, axis: ns.reshape(g, tuple(x.shape)),
-      jvp=lambda ns, t, ans, x, axis: ns.expand_dims(t, axis))
-defop("squeeze", vjp=lambda ns, g, ans, x, axis: ns.reshape(g, tuple(x.shape)),
-      jvp=lambda ns, t, ans, x, axis: ns.squeeze(t, axis))
-defop("concat", vjp=_concat_vjp, jvp=_concat_jvp, variadic=True)
-defop("stack", variadic=True,
-      vjp=lambda ns, g, ans, *xs, axis, argnum: ns.getitem(g, (slice(None),) * axis + (argnum,)),
-      jvp=_stack_jvp)
-defop("tile", vjp=_tile_vjp, jvp=lambda ns, t, ans, x, reps: ns.tile(t, reps))
-defop("pad", vjp=_pad_vjp,  # pad_width: one (before, after) pair per axis; constant mode only
-      jvp=lambda ns, t, ans, x, pad_width, constant_value=0: ns.pad(t, pad_width))
-defop("flip", vjp=lambda ns, g, ans, x, axis: ns.flip(g, axis=axis),
-      jvp=lambda ns, t, ans, x, axis: ns.flip(t, axis=axis))
+# -- shapes, indexing ----------------------------------------------------------------------
+defop("reshape", lambda ns, g, ans, x, shape: ns.reshape(g, tuple(x.shape)), linear=True)
+defop("transpose", lambda ns, g, ans, x, axes: ns.transpose(g, _inverse(axes)), linear=True)
+defop("broadcast_to", lambda ns, g, ans, x, shape: unbroadcast(ns, g, x.shape), linear=True)
+defop("expand_dims", lambda ns, g, ans, x, axis: ns.reshape(g, tuple(x.shape)), linear=True)
+defop("squeeze", lambda ns, g, ans, x, axis: ns.reshape(g, tuple(x.shape)), linear=True)
+defop("tile", _tile_vjp, linear=True)
+defop("flip", lambda ns, g, ans, x, axis: ns.flip(g, axis=axis), linear=True)
+defop("concat", _concat_vjp, _joined_jvp("concat"), variadic=True)
+defop("stack", lambda ns, g, ans, *xs, axis, argnum: ns.getitem(g, (slice(None),) * axis + (argnum,)),
+      _joined_jvp("stack"), variadic=True)
+defop("pad", _pad_vjp,  # pad_width: one (before, after) pair per axis; constant mode only
+      lambda ns, t, ans, x, pad_width, constant_value=0: ns.apply_op("pad", t, pad_width=pad_width,
+                                                                     constant_value=0))
 # index_add's kernel takes (base, values, index=...) -- arrays first, as every kernel -- while the
 # public op reads (base, index, values); rules pass index and values by keyword to fit both.
-defop("getitem",
-      vjp=lambda ns, g, ans, x, index: ns.index_add(ns.zeros_like(x), index=index, values=g),
-      jvp=lambda ns, t, ans, x, index: ns.getitem(t, index))
+defop("getitem", lambda ns, g, ans, x, index: ns.index_add(ns.zeros_like(x), index=index, values=g),
+      linear=True)
 defop("index_add",
-      vjp=(lambda ns, g, ans, base, values, index: g,
-           lambda ns, g, ans, base, values, index:
-           unbroadcast(ns, ns.getitem(g, index), values.shape)),
-      jvp=(lambda ns, t, ans, base, values, index: t,
-           lambda ns, t, ans, base, values, index:
-           ns.index_add(ns.zeros_like(ans), index=index, values=t)))
-# Gradients flow back through a cast unchanged; the tape casts them to the input's dtype.
-defop("astype", vjp=lambda ns, g, ans, x, dtype: g, jvp=lambda ns, t, ans, x, dtype: t)
+      (lambda ns, g, ans, base, values, index: g,
+       lambda ns, g, ans, base, values, index: unbroadcast(ns, ns.getitem(g, index), values.shape)),
+      (lambda ns, t, ans, base, values, index: t,
+       lambda ns, t, ans, base, values, index: ns.index_add(ns.zeros_like(ans), index=index, values=t)))

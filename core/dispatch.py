@@ -7,22 +7,25 @@ recording somewhere (one integer test).
 
 from __future__ import annotations
 
+import re
 import threading
 from collections.abc import Callable
 from typing import Any
 
+from . import creation  # a module reference: creation imports this module too
 from .dtypes import _TABLE, default_float, weak_result_type
 from .errors import (
     BackendMismatchError,
     DTypeError,
+    InvalidArgumentError,
     PolytapeError,
     ShapeError,
 )
-from .optable import Op
+from .optable import OPS, Op
 from .tensor import Tensor, Variable, wrap  # noqa: F401  (wrap: part of this module's API)
 
 __all__ = ["run", "unary_operand", "binary_operands", "operands", "record", "local",
-           "unary_function", "binary_function"]
+           "public_op", "unary_function", "binary_function", "kernel_error"]
 
 local = threading.local()          # .tapes: the recording tapes of this thread, innermost last
 _recording = 0                     # recording tapes in all threads: the hot path's only test
@@ -48,11 +51,9 @@ def thread_tapes() -> list:
 
 # -- operands ---------------------------------------------------------------------------
 def _as_tensor(x: Any, be: Any = None) -> Tensor:
-    from .creation import constant
-
     if isinstance(x, str) or x is None:
         raise DTypeError(f"expected a tensor or a number, got {type(x).__name__} {x!r}")
-    return constant(x, backend=be)
+    return creation.constant(x, backend=be)
 
 
 def unary_operand(x: Any) -> Tensor:
@@ -183,12 +184,24 @@ def run(op: Op, be: Any, inputs: tuple, arrays: tuple, attrs: dict | None = None
     return t
 
 
-def unary_function(op: Op, float_only: bool) -> Callable[[Any], Tensor]:
+def public_op(name: str, doc: str, make: Callable[..., Callable[..., Tensor]],
+              **options: Any) -> Callable[..., Tensor]:
+    """The public function of op ``name``: ``make(op, **options)`` builds its body from the
+    op table's entry (:func:`unary_function`, :func:`binary_function`, or an ops module's
+    front end); the function gets the op's name and ``doc``."""
+    fn = make(OPS[name], **options)
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = doc
+    return fn
+
+
+def unary_function(op: Op) -> Callable[[Any], Tensor]:
     """The eager function of a one-input elementwise op (``pt.sin``...): :func:`run`, inlined.
 
     ``float_only`` ops compute integer inputs in the default float dtype.
     """
     name = op.name
+    float_only = op.float_only
 
     def fn(x: Any) -> Tensor:
         if not isinstance(x, Tensor):
@@ -256,14 +269,33 @@ def binary_function(op: Op) -> Callable[[Any, Any], Tensor]:
     return fn
 
 
+# What a kernel's ValueError, IndexError or RuntimeError (torch's catch-all) says when the
+# problem is the shapes: NumPy's and torch's wording for broadcasting, sizes, axes and bounds.
+_SHAPE_PROBLEM = re.compile(r"shape|size|dimension|broadcast|out of bounds|out of range|index|"
+                            r"indices|axis|axes|rank|aligned", re.IGNORECASE)
+
+
 def kernel_error(name: str, arrays: tuple, attrs: dict | None, exc: Exception) -> PolytapeError:
-    """Translate a backend's exception into polytape's, naming the op and the shapes."""
+    """Translate a kernel's exception into polytape's, naming the op and the shapes.
+
+    A ``TypeError`` becomes :class:`DTypeError`; a ``ValueError``, ``IndexError`` or
+    ``RuntimeError`` about shapes becomes :class:`ShapeError`, another ``ValueError`` an
+    :class:`InvalidArgumentError`. Anything else (``MemoryError``, out-of-memory errors of
+    devices, ``NotImplementedError``, arithmetic errors...) is not polytape's to rename: it
+    is raised again unchanged.
+    """
     shapes = ", ".join(str(tuple(a.shape)) if hasattr(a, "shape") else repr(a) for a in arrays)
     extra = f" with {attrs}" if attrs else ""
     msg = f"{name}: {exc} (input shapes {shapes}{extra})"
     if isinstance(exc, TypeError):
         return DTypeError(msg)
-    return ShapeError(msg)
+    if isinstance(exc, (ValueError, IndexError, RuntimeError)) and not isinstance(
+            exc, (NotImplementedError, RecursionError)) and "OutOfMemory" not in type(exc).__name__:
+        if _SHAPE_PROBLEM.search(str(exc)):
+            return ShapeError(msg)
+        if isinstance(exc, ValueError):
+            return InvalidArgumentError(msg)
+    raise exc
 
 
 def record(op: Op, inputs: tuple, arrays: tuple, out: Tensor, attrs: dict | None) -> None:

@@ -12,6 +12,7 @@ __all__ = [
     "InvalidArgumentError",
     "ShapeError",
     "DTypeError",
+    "ArgumentTypeError",
     "BackendNotFoundError",
     "BackendUnavailableError",
     "BackendMismatchError",
@@ -34,6 +35,11 @@ class ShapeError(PolytapeError, ValueError):
 
 class DTypeError(PolytapeError, TypeError):
     """An unknown dtype, or a value whose type cannot become a tensor."""
+
+
+class ArgumentTypeError(PolytapeError, TypeError):
+    """An argument of the wrong Python type that is not about dtypes: an axis that is not an
+    int, a size given as a float or a string (NumPy and TensorFlow raise ``TypeError`` there)."""
 
 
 class BackendNotFoundError(PolytapeError, LookupError):

@@ -27,8 +27,10 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from . import dispatch, nest
+from . import dispatch, nest, ops
+from .creation import constant, zeros_like
 from .errors import InvalidArgumentError, ShapeError
+from .tape import _unconnected
 from .tensor import Tensor, wrap
 
 __all__ = ["ForwardAccumulator"]
@@ -81,9 +83,6 @@ class ForwardAccumulator:
             self._watch(p, t)
 
     def _watch(self, primal: Tensor, tangent: Any) -> None:
-        from .creation import constant
-        from .ops import cast
-
         if not primal.dtype.is_floating:
             return  # integers and bools are never differentiable
         if not isinstance(tangent, Tensor):
@@ -94,7 +93,7 @@ class ForwardAccumulator:
             raise ShapeError(f"ForwardAccumulator: tangent of shape {tangent.shape} for a primal "
                              f"of shape {primal.shape}")
         if tangent.dtype is not primal.dtype:
-            tangent = cast(tangent, primal.dtype)
+            tangent = ops.cast(tangent, primal.dtype)
         self._set(primal, tangent)
 
     def _set(self, t: Tensor, tangent: Tensor) -> None:
@@ -138,10 +137,7 @@ class ForwardAccumulator:
         A tensor not computed from the watched primals while the accumulator was
         active gets ``None``, or zeros with ``unconnected_gradients="zero"``.
         """
-        from .tape import _unconnected
-
         mode = _unconnected(unconnected_gradients)
-        from .creation import zeros_like
 
         def fetch(t: Any) -> Any:
             if not isinstance(t, Tensor):
@@ -178,8 +174,6 @@ class ForwardAccumulator:
 
     def _output_tangent(self, op: Any, inputs: tuple, arrays: tuple, out: Tensor, kw: dict,
                         tangents: list) -> Tensor | None:
-        from . import ops
-
         be = out._backend
         args = tuple(_operand(x, a, be) for x, a in zip(inputs, arrays))
         total = None
@@ -188,18 +182,10 @@ class ForwardAccumulator:
                 continue
             if t._data.dtype != arrays[i].dtype:
                 t = ops.cast(t, be.canonical[arrays[i].dtype])
-            if op.variadic:
-                rule = op.jvps[0] if op.jvps else None
-                extra = {"argnum": i}
-            else:
-                rule = op.jvps[i] if i < len(op.jvps) else None
-                extra = {}
-                if rule is None and (i >= len(op.vjps) or op.vjps[i] is None):
-                    continue  # an input without any derivative rule (a condition, an index)
+            rule = op.jvp(i)
             if rule is None:
-                c = _jvp_by_double_vjp(op, i, t, out, args, kw)
-            else:
-                c = rule(ops, t, out, *args, **kw, **extra)
+                continue  # an input without a derivative (a condition, a mask)
+            c = rule(ops, t, out, *args, **kw)
             if c is None:
                 continue
             total = c if total is None else total + c
@@ -233,26 +219,5 @@ def _operand(x: Any, arr: Any, be: Any) -> Tensor:
     if isinstance(x, Tensor):
         if x._data is arr or x._data.dtype == arr.dtype:
             return x
-        from .ops import cast
-
-        return cast(x, be.canonical[arr.dtype])
+        return ops.cast(x, be.canonical[arr.dtype])
     return wrap(arr, be)
-
-
-def _jvp_by_double_vjp(op: Any, i: int, t: Tensor, out: Tensor, args: tuple, kw: dict) -> Tensor:
-    """The JVP of an op that has only a VJP rule (e.g. ``custom_gradient``): the VJP is linear
-    in its cotangent ``u``, so ``J t`` is the gradient of ``<vjp(u), t>`` with respect to ``u``."""
-    from . import ops
-    from .tape import GradientTape
-
-    u = ops.zeros_like(out)
-    with GradientTape() as tape:
-        tape.watch(u)
-        if op.variadic:
-            g = op.vjps[0](ops, u, out, *args, argnum=i, **kw)
-        else:
-            g = op.vjps[i](ops, u, out, *args, **kw)
-        if g is None:
-            return None
-        inner = ops.sum(g * t)
-    return tape.gradient(inner, u, unconnected_gradients="zero")

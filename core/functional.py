@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from . import nest
+from . import nest, ops
+from .creation import constant, zeros
 from .errors import InvalidArgumentError
 from .forward import ForwardAccumulator
 from .tape import GradientTape
@@ -22,8 +23,6 @@ __all__ = ["hessian_vector_product", "hessian"]
 
 
 def _tensors(x: Any, what: str) -> list[Tensor]:
-    from .creation import constant
-
     flat = [t if isinstance(t, Tensor) else constant(t) for t in nest.flatten(x)]
     for t in flat:
         if not t.dtype.is_floating:
@@ -66,9 +65,6 @@ def hessian(f: Callable[[Tensor], Any], x: Any) -> Tensor:
     >>> pt.hessian(lambda x: pt.sum(x * x), pt.constant([1.0, 2.0])).numpy().tolist()
     [[2.0, 0.0], [0.0, 2.0]]
     """
-    from . import ops
-    from .creation import constant
-
     if not isinstance(x, Tensor):
         x = constant(x)
     if not x.dtype.is_floating:
@@ -81,8 +77,6 @@ def hessian(f: Callable[[Tensor], Any], x: Any) -> Tensor:
         v = constant(basis.reshape(x.shape), dtype=x.dtype, backend=x._backend)
         rows.append(ops.reshape(hessian_vector_product(f, x, v), (n,)))
     if not rows:
-        from .creation import zeros
-
         return zeros(x.shape + x.shape, x.dtype, backend=x._backend)
     # Row k is H e_k, i.e. column k; the Hessian of a smooth f is symmetric, and transposing keeps
     # the convention H[i, j] = d2f / dx_i dx_j even where rounding breaks the symmetry.

@@ -12,13 +12,11 @@ from typing import Any
 
 from polytape.backends.base import Backend
 
+from .optable import OPS
+
 __all__ = ["KernelNamespace", "kernel_namespace"]
 
 _SCALARS = (float, int, bool)
-# Kernels whose array operands must share one dtype: Python numbers are converted first.
-_SAME_DTYPE = ("add", "subtract", "multiply", "divide", "power", "maximum", "minimum",
-               "arctan2", "equal", "not_equal", "less", "less_equal", "greater",
-               "greater_equal")
 
 
 class KernelNamespace:
@@ -29,8 +27,8 @@ class KernelNamespace:
         kernels = backend.kernels
         for name, fn in kernels.items():
             setattr(self, name, fn)
-        for name in _SAME_DTYPE:
-            if name in kernels:
+        for name, op in OPS.items():  # operands of one dtype: Python numbers are converted first
+            if op.same_dtype and name in kernels:
                 setattr(self, name, _weak_scalars(kernels[name], backend))
         self.where = _where(kernels["where"], backend)
         self._zeros = kernels["zeros"]
@@ -42,19 +40,22 @@ class KernelNamespace:
 
     def zeros_like(self, x: Any) -> Any:
         """Zeros of ``x``'s shape and dtype (possibly a read-only view: rules only read them)."""
-        if self._constant_like is not None:
-            view = self._constant_like(0, x)
-            if view is not None:
-                return view
-        return self._zeros(tuple(x.shape), x.dtype)
+        return self._filled(0, self._zeros, x)
 
     def ones_like(self, x: Any) -> Any:
         """Ones of ``x``'s shape and dtype (possibly a read-only view: rules only read them)."""
+        return self._filled(1, self._ones, x)
+
+    def _filled(self, value: int, make: Callable[..., Any], x: Any) -> Any:
         if self._constant_like is not None:
-            view = self._constant_like(1, x)
+            view = self._constant_like(value, x)
             if view is not None:
                 return view
-        return self._ones(tuple(x.shape), x.dtype)
+        return make(tuple(x.shape), x.dtype)
+
+    def apply_op(self, name: str, *arrays: Any, **attrs: Any) -> Any:
+        """Op ``name``'s kernel on ``arrays`` and ``attrs`` (as :func:`polytape.ops.apply_op`)."""
+        return self.backend.kernels[name](*arrays, **attrs)
 
 
 def _weak_scalars(kernel: Callable[..., Any], be: Any) -> Callable[[Any, Any], Any]:

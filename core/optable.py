@@ -1,54 +1,101 @@
-"""The op table: every op polytape knows, declared once with its derivative rules.
+"""The op table: every op polytape knows, declared once with its derivative rules and facts.
 
-An :class:`Op` carries its name (which is also its kernel's name on every
-backend), one VJP rule per differentiable input, one JVP rule, and optionally a
-``default_kernel`` composed from other kernels so a backend need not supply it.
-The declarations themselves live in :mod:`polytape.derivatives`.
+An :class:`Op` carries its name (which is also its kernel's name on every backend), its
+derivative rules and the facts callers need about it: ``differentiable`` (ops declared
+``differentiable=False`` are never recorded), ``same_dtype`` (its array operands share one
+dtype, so Python numbers are converted to it), ``float_only`` (integer inputs compute in
+the default float dtype), ``variadic`` (any number of inputs, one rule called with
+``argnum=i``) and an optional ``default_kernel`` composed from other kernels, so a backend
+need not supply it. Callers ask ``op.vjp(i)`` / ``op.jvp(i)`` for input ``i``'s rule and
+never look at how it was declared. The declarations live in :mod:`polytape.derivatives`.
 
-Rules take a *namespace* first: ``polytape.ops`` when an outer tape must record
-the backward pass (higher-order derivatives), or a backend's raw kernels when
-nothing records it (the fast path). One rule serves both::
+A rule takes a *namespace* first: ``polytape.ops`` when an outer tape must record the
+backward pass (higher-order derivatives), or a backend's raw kernels when nothing records
+it (the fast path). One rule serves both; Python operators (``+ - * / ** > ==``) work the
+same on polytape tensors and on native arrays, so rules may use them::
 
-    defop("sin", vjp=lambda ns, g, ans, x: g * ns.cos(x),
-                 jvp=lambda ns, t, ans, x: t * ns.cos(x))
+    defop("sin", lambda ns, g, ans, x: g * ns.cos(x), elementwise=True, float_only=True)
 
-Python operators (``+ - * / ** > ==``) work the same on polytape tensors and
-on native arrays, so rules may use them.
+:func:`defop` writes the JVP itself where it is regular: ``elementwise=True`` (the VJP is
+elementwise and linear in ``g``, so the JVP is the VJP with ``t`` in place of ``g``; with
+one rule per input, the inputs broadcast together and each VJP is summed back to its
+input's shape) and ``linear=True`` (the op is linear in each input, so input ``i``'s JVP is
+the op itself with ``t`` in place of input ``i`` and the same attributes). A differentiable
+op must have a VJP (an error at declaration otherwise); a JVP it lacks is derived from the
+VJP by the double-VJP trick. ``None`` in place of one input's VJP says that input has no
+gradient (a condition, a mask). See ``docs/architecture.md`` for how the pieces fit.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Op", "OPS", "defop", "required_kernels", "CREATION_KERNELS"]
+__all__ = ["Op", "OPS", "defop", "required_kernels", "CREATION_KERNELS", "unbroadcast"]
 
-VJP = Callable[..., Any]
+Rule = Callable[..., Any]
 
 
+@dataclass(eq=False, slots=True)
 class Op:
     """One entry of the op table.
 
-    ``vjps[i](ns, g, ans, *inputs, **attrs)`` is the cotangent of input ``i``
-    (``None`` for an input that has no gradient); ``jvps[i](ns, t, ans, *inputs,
-    **attrs)`` is input ``i``'s contribution to the output tangent when that
-    input has tangent ``t`` (contributions of several inputs add up). ``differentiable=False`` ops are
-    never recorded: their gradients are ``None``. A ``variadic`` op (concat,
-    stack) has one rule called with ``argnum=i`` for each input.
+    ``vjp(i)(ns, g, ans, *inputs, **attrs)`` is the cotangent of input ``i``; ``jvp(i)(ns,
+    t, ans, *inputs, **attrs)`` is input ``i``'s contribution to the output tangent when that
+    input has tangent ``t`` (contributions of several inputs add up). Both return ``None``
+    for an input without a gradient. ``vjps``/``jvps`` hold one rule per input (one in all
+    for a ``variadic`` op); a missing JVP is derived from the VJP.
     """
 
-    __slots__ = ("name", "vjps", "jvps", "default_kernel", "differentiable", "variadic", "doc")
+    name: str
+    vjps: tuple[Rule | None, ...] = ()
+    jvps: tuple[Rule | None, ...] = ()
+    default_kernel: Callable[..., Any] | None = None
+    differentiable: bool = True
+    variadic: bool = False
+    same_dtype: bool = False
+    float_only: bool = False
+    doc: str = ""
+    _bound: dict[tuple[bool, int], Rule] = field(default_factory=dict, init=False, repr=False)
 
-    def __init__(self, name: str, vjps: tuple[VJP | None, ...], jvps: tuple[VJP | None, ...],
-                 default_kernel: Callable[..., Any] | None, differentiable: bool,
-                 variadic: bool = False, doc: str = "") -> None:
-        self.name = name
-        self.variadic = variadic
-        self.vjps = vjps
-        self.jvps = jvps
-        self.default_kernel = default_kernel
-        self.differentiable = differentiable
-        self.doc = doc
+    def __post_init__(self) -> None:
+        if self.differentiable and not any(v is not None for v in self.vjps):
+            raise ValueError(f"op {self.name!r} needs a vjp rule, or differentiable=False")
+        if len(self.jvps) > len(self.vjps):
+            raise ValueError(f"op {self.name!r} has more jvp rules than vjp rules")
+        self.jvps = tuple(j if j is not None or v is None else _jvp_by_double_vjp(v)
+                          for v, j in zip(self.vjps, self.jvps + (None,) * len(self.vjps)))
+
+    def vjp(self, i: int) -> Rule | None:
+        """Input ``i``'s VJP rule, or ``None`` when that input has no gradient."""
+        if self.variadic:
+            return self._for_input(self.vjps[0], False, i) if self.vjps else None
+        try:
+            return self.vjps[i]
+        except IndexError:
+            if not self.differentiable:
+                return None
+            raise IndexError(f"op {self.name!r} declares VJP rules for {len(self.vjps)} inputs, "
+                             f"not for input {i} (give None for an input without one)") from None
+
+    def jvp(self, i: int) -> Rule | None:
+        """Input ``i``'s JVP rule, or ``None`` when that input has no gradient."""
+        if self.variadic:
+            return self._for_input(self.jvps[0], True, i) if self.jvps else None
+        if i >= len(self.jvps):
+            self.vjp(i)  # the same error for an input the declaration does not cover
+            return None
+        return self.jvps[i]
+
+    def _for_input(self, rule: Rule, forward: bool, i: int) -> Rule:
+        # A variadic op's one rule, bound to argnum=i (once per input).
+        bound = self._bound.get((forward, i))
+        if bound is None:
+            def bound(ns: Any, g: Any, ans: Any, *xs: Any, **attrs: Any) -> Any:
+                return rule(ns, g, ans, *xs, argnum=i, **attrs)
+            self._bound[(forward, i)] = bound
+        return bound
 
     def __repr__(self) -> str:
         return f"<Op {self.name}>"
@@ -60,25 +107,31 @@ OPS: dict[str, Op] = {}
 CREATION_KERNELS = frozenset({"zeros", "ones", "full", "astype"})
 
 
-def defop(name: str, vjp: VJP | Sequence[VJP | None] | None = None,
-          jvp: VJP | Sequence[VJP | None] | None = None,
-          *, default_kernel: Callable[..., Any] | None = None,
-          differentiable: bool = True, variadic: bool = False, doc: str = "") -> Op:
+def defop(name: str, vjp: Rule | Sequence[Rule | None] | None = None,
+          jvp: Rule | Sequence[Rule | None] | None = None,
+          *, elementwise: bool = False, linear: bool = False,
+          default_kernel: Callable[..., Any] | None = None, differentiable: bool = True,
+          variadic: bool = False, same_dtype: bool = False, float_only: bool = False,
+          doc: str = "") -> Op:
     """Declare (or redeclare) op ``name`` and return it.
 
-    ``vjp`` and ``jvp`` are one rule (single-input ops) or a sequence with one
-    rule per input. A differentiable op declared without ``vjp`` is an error.
+    ``vjp`` and ``jvp`` are one rule (one input, or a variadic op) or a sequence with one
+    rule per input. ``elementwise``/``linear`` generate the JVP (see the module docstring);
+    with either, ``jvp`` is not given.
     """
-    if vjp is None:
-        vjps: tuple[VJP | None, ...] = ()
-        if differentiable:
-            raise ValueError(f"op {name!r} needs a vjp rule or differentiable=False")
-    elif callable(vjp):
-        vjps = (vjp,)
-    else:
-        vjps = tuple(vjp)
-    jvps = () if jvp is None else ((jvp,) if callable(jvp) else tuple(jvp))
-    op = Op(name, vjps, jvps, default_kernel, differentiable, variadic, doc)
+    vjps = _rules(vjp)
+    jvps = _rules(jvp)
+    if (elementwise or linear) and jvps:
+        raise ValueError(f"op {name!r}: elementwise/linear ops get their jvp generated; "
+                         "do not give one")
+    if elementwise:
+        jvps = vjps
+        if len(vjps) > 1:  # inputs broadcast together: sum each cotangent back to its input
+            vjps = tuple(None if v is None else _unbroadcasting(v, i) for i, v in enumerate(vjps))
+    elif linear:
+        jvps = tuple(None if v is None else _op_on_tangent(name, i, variadic)
+                     for i, v in enumerate(vjps))
+    op = Op(name, vjps, jvps, default_kernel, differentiable, variadic, same_dtype, float_only, doc)
     OPS[name] = op
     return op
 
@@ -86,3 +139,57 @@ def defop(name: str, vjp: VJP | Sequence[VJP | None] | None = None,
 def required_kernels() -> frozenset[str]:
     """Kernel names every backend must provide: ops without a default kernel, plus creation."""
     return frozenset(n for n, op in OPS.items() if op.default_kernel is None) | CREATION_KERNELS
+
+
+# -- generated rules ---------------------------------------------------------------------------
+def _rules(rule: Rule | Sequence[Rule | None] | None) -> tuple[Rule | None, ...]:
+    if rule is None:
+        return ()
+    return (rule,) if callable(rule) else tuple(rule)
+
+
+def unbroadcast(ns: Any, g: Any, shape: Any) -> Any:
+    """Sum ``g`` over the axes NumPy broadcasting added or stretched, back to ``shape``."""
+    gshape, shape = tuple(g.shape), tuple(shape)
+    if gshape == shape:
+        return g
+    lead = len(gshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(lead + i for i, s in enumerate(shape)
+                                      if s == 1 and gshape[lead + i] != 1)
+    if axes:
+        g = ns.sum(g, axis=axes, keepdims=False)
+    return g if tuple(g.shape) == shape else ns.reshape(g, shape)
+
+
+def _unbroadcasting(rule: Rule, i: int) -> Rule:
+    def vjp(ns: Any, g: Any, ans: Any, *xs: Any, **attrs: Any) -> Any:
+        gi = rule(ns, g, ans, *xs, **attrs)
+        shape = xs[i].shape
+        return gi if gi.shape == shape else unbroadcast(ns, gi, shape)
+    return vjp
+
+
+def _op_on_tangent(name: str, i: int, variadic: bool) -> Rule:
+    # The op is linear in input i: its JVP is the op with t in place of that input.
+    def jvp(ns: Any, t: Any, ans: Any, *xs: Any, argnum: int = i, **attrs: Any) -> Any:
+        k = argnum if variadic else i
+        return ns.apply_op(name, *xs[:k], t, *xs[k + 1:], **attrs)
+    return jvp
+
+
+def _jvp_by_double_vjp(vjp: Rule) -> Rule:
+    """The JVP of a rule that has only a VJP (e.g. ``custom_gradient``): the VJP is linear in
+    its cotangent ``u``, so ``J t`` is the gradient of ``<vjp(u), t>`` with respect to ``u``.
+    Forward mode runs it on tensors (``ns`` is :mod:`polytape.ops`)."""
+    def jvp(ns: Any, t: Any, ans: Any, *xs: Any, **attrs: Any) -> Any:
+        from .tape import GradientTape  # a cycle: tape -> dispatch -> optable
+
+        u = ns.zeros_like(ans)
+        with GradientTape() as tape:
+            tape.watch(u)
+            g = vjp(ns, u, ans, *xs, **attrs)
+            if g is None:
+                return None
+            inner = ns.sum(g * t)
+        return tape.gradient(inner, u, unconnected_gradients="zero")
+    return jvp

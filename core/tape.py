@@ -16,7 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from . import dispatch, nest
+from . import dispatch, nest, ops
+from .creation import constant, ones_like, zeros, zeros_like
 from .errors import InvalidArgumentError, ShapeError, TapeError
 from .namespaces import kernel_namespace
 from .tensor import Tensor, Variable, wrap
@@ -260,9 +261,8 @@ class GradientTape:
             self._records = []
             self._tracked = {}
             records = tracked = None
-        ns = _ops_module() if use_tensors else kernel_namespace(be)
-        if use_tensors:
-            from .ops import cast
+        ns = ops if use_tensors else kernel_namespace(be)
+        cast = ops.cast
         while needed:
             op, inputs, arrays, out, attrs = needed.pop()
             oid = id(out)
@@ -274,21 +274,16 @@ class GradientTape:
                 ans = out
             else:
                 args, ans = arrays, out._data
-            vjps = op.vjps
-            variadic = op.variadic
             for i, x in enumerate(inputs):
                 xid = id(x)
                 # Everything in `reach` is floating point: sources are filtered above and
                 # `record` never records an op with a non-float output.
                 if xid not in reach:
                     continue
-                if variadic:
-                    gi = vjps[0](ns, g, ans, *args, argnum=i, **(attrs or {}))
-                else:
-                    rule = vjps[i] if i < len(vjps) else None
-                    if rule is None:
-                        continue
-                    gi = rule(ns, g, ans, *args, **attrs) if attrs else rule(ns, g, ans, *args)
+                rule = op.vjp(i)
+                if rule is None:
+                    continue
+                gi = rule(ns, g, ans, *args, **attrs) if attrs else rule(ns, g, ans, *args)
                 if gi is None:
                     continue
                 native = x._data.dtype
@@ -414,96 +409,45 @@ def _ones(be: Any, like: Any) -> Any:
     return be.kernels["ones"](tuple(like.shape), like.dtype)
 
 
-_ops = None
-
-
-def _ops_module() -> Any:
-    """:mod:`polytape.ops`, the namespace of recorded rules (imported on first use: it imports us)."""
-    global _ops
-    if _ops is None:
-        from . import ops
-
-        _ops = ops
-    return _ops
-
-
-def _same_dtype(g: Any, x: Tensor, use_tensors: bool) -> Any:
-    if use_tensors:
-        if g._data.dtype != x._data.dtype:
-            from .ops import cast
-
-            return cast(g, x.dtype)
-        return g
-    native = x._data.dtype
-    if getattr(g, "dtype", None) != native:
-        return x._backend.kernels["astype"](x._backend.asarray(g), native)
-    return g
-
-
 def _seed(target: Tensor, given: Any) -> Tensor:
     if given is None:
-        from .creation import ones_like
-
         return ones_like(target)
-    from .creation import constant
-
     seed = constant(given, dtype=target.dtype, backend=target._backend) \
         if not isinstance(given, Tensor) else given
     if seed.shape != target.shape:
         raise ShapeError(f"gradient: output_gradients has shape {seed.shape}, "
                          f"its target has shape {target.shape}")
     if seed._backend is not target._backend:
-        from .dispatch import _mismatch
-
-        raise _mismatch("gradient", target, seed)
+        raise dispatch._mismatch("gradient", target, seed)
     if seed.dtype is not target.dtype:
-        from .ops import cast
-
-        seed = cast(seed, target.dtype)
+        seed = ops.cast(seed, target.dtype)
     return seed
 
 
 def _seed_array(target: Tensor, values: np.ndarray) -> Tensor:
-    from .creation import constant
-
     return constant(values, dtype=target.dtype, backend=target._backend)
 
 
 def _fill(g: Any, source: Tensor, mode: str) -> Any:
     if g is None and mode == "zero":
-        from .creation import zeros_like
-
         return zeros_like(source)
     return g
 
 
 def _assemble(rows: list[Any], tshape: tuple[int, ...], source: Tensor, mode: str) -> Any:
-    from . import ops
-
+    # rows is never empty: a target with no elements has no rows, but then every row is None
+    # vacuously and the first branch answers.
     if all(r is None for r in rows):
         if mode == "zero":
-            from .creation import zeros
-
             return zeros(tshape + source.shape, source.dtype, backend=source._backend)
         return None
-    from .creation import zeros_like
-
     rows = [zeros_like(source) if r is None else r for r in rows]
-    if not rows:
-        from .creation import zeros
-
-        return zeros(tshape + source.shape, source.dtype, backend=source._backend)
     return ops.reshape(ops.stack(rows), tshape + source.shape)
 
 
 def _assemble_batch(rows: list[Any], tshape: tuple[int, ...], source: Tensor, mode: str) -> Any:
-    from . import ops
-    from .creation import zeros, zeros_like
-
     shape = tshape + source.shape[1:]
-    if all(r is None for r in rows):
+    if all(r is None for r in rows):  # also when rows is empty (see _assemble)
         return zeros(shape, source.dtype, backend=source._backend) if mode == "zero" else None
-    if not rows:
-        return zeros(shape, source.dtype, backend=source._backend)
     rows = [zeros_like(source) if r is None else r for r in rows]
     return ops.reshape(ops.stack(rows, axis=1), shape)

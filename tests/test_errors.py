@@ -17,8 +17,11 @@ def test_hierarchy_subclasses_the_builtins():
     assert issubclass(pt.BackendMismatchError, ValueError)
     assert issubclass(pt.TapeError, RuntimeError)
     assert issubclass(pt.PluginError, RuntimeError)
+    assert issubclass(pt.ArgumentTypeError, TypeError)
+    assert not issubclass(pt.ArgumentTypeError, pt.DTypeError)  # a wrong axis is not about dtypes
     for e in (pt.ShapeError, pt.DTypeError, pt.BackendNotFoundError, pt.BackendUnavailableError,
-              pt.BackendMismatchError, pt.TapeError, pt.PluginError, pt.InvalidArgumentError):
+              pt.BackendMismatchError, pt.TapeError, pt.PluginError, pt.InvalidArgumentError,
+              pt.ArgumentTypeError):
         assert issubclass(e, pt.PolytapeError)
 
 
@@ -93,3 +96,89 @@ def test_gradient_rejects_non_tensor_sources(backend):
         y = x * 2.0
     with pytest.raises(ValueError, match="source"):
         tape.gradient(y, [x, 3.0])
+
+
+# -- what a failing kernel's exception becomes (dispatch.kernel_error) ---------------------------
+@pytest.fixture
+def failing_kernel(backend):
+    """``install(op, exc)`` makes op's kernel on the current backend raise ``exc``."""
+    be = pt.get_backend(backend)
+    original = be.kernels
+
+    def install(op, exc):
+        def kernel(*args, **kwargs):
+            raise exc
+        be.kernels = {**original, op: kernel}
+
+    yield install
+    be.kernels = original
+
+
+# One call per path into a kernel: unary and binary elementwise (dispatch's inlined bodies),
+# run() with attributes (a reduction), and a creation function.
+CALLS = {
+    "sin": lambda: pt.sin(pt.ones((2,))),
+    "add": lambda: pt.ones((2,)) + pt.ones((2,)),
+    "sum": lambda: pt.sum(pt.ones((2, 3)), axis=0),
+    "arange": lambda: pt.arange(4),
+}
+
+
+@pytest.mark.parametrize("op", sorted(CALLS))
+def test_a_kernels_memory_error_stays_a_memory_error(backend, failing_kernel, op):
+    failing_kernel(op, MemoryError("out of memory"))
+    with pytest.raises(MemoryError) as info:
+        CALLS[op]()
+    assert not isinstance(info.value, pt.PolytapeError)
+
+
+@pytest.mark.parametrize("exc", [ZeroDivisionError("division"), NotImplementedError("no kernel"),
+                                 RuntimeError("device lost"), KeyError("k"),
+                                 IndexError("something else entirely")])
+@pytest.mark.parametrize("op", sorted(CALLS))
+def test_other_non_shape_kernel_errors_are_not_relabelled(backend, failing_kernel, op, exc):
+    failing_kernel(op, exc)
+    with pytest.raises(type(exc)) as info:
+        CALLS[op]()
+    assert type(info.value) is type(exc)
+
+
+@pytest.mark.parametrize(("exc", "expected"), [
+    (ValueError("operands could not be broadcast together with shapes (2,) (3,)"), pt.ShapeError),
+    (IndexError("index 5 is out of bounds for axis 0 with size 2"), pt.ShapeError),
+    (RuntimeError("The size of tensor a (2) must match the size of tensor b (3)"), pt.ShapeError),
+    (ValueError("math domain error"), pt.InvalidArgumentError),
+    (TypeError("ufunc 'sin' not supported for the input types"), pt.DTypeError),
+])
+@pytest.mark.parametrize("op", sorted(CALLS))
+def test_kernel_errors_polytape_understands_are_translated(backend, failing_kernel, op, exc,
+                                                           expected):
+    failing_kernel(op, exc)
+    with pytest.raises(expected, match=op) as info:
+        CALLS[op]()
+    assert info.value.__cause__ is exc
+
+
+# -- arguments of the wrong type, indices on the wrong backend ------------------------------------
+@pytest.mark.parametrize("call", [
+    lambda x: pt.sum(x, axis=1.5), lambda x: pt.mean(x, axis="0"), lambda x: pt.max(x, axis=[0.0]),
+    lambda x: pt.argmax(x, axis=1.0), lambda x: pt.cumsum(x, axis=None or "1"),
+    lambda x: pt.flip(x, axis=0.5), lambda x: pt.squeeze(x, axis=0.5),
+    lambda x: pt.expand_dims(x, 1.0), lambda x: pt.stack([x, x], axis="0"),
+    lambda x: pt.softmax(x, axis=1.5), lambda x: pt.split(x, 1, axis=0.0),
+])
+def test_an_axis_of_the_wrong_type_is_an_argument_type_error(backend, call):
+    with pytest.raises(pt.ArgumentTypeError, match="axis") as info:
+        call(pt.ones((2, 3)))
+    assert isinstance(info.value, TypeError) and not isinstance(info.value, pt.DTypeError)
+
+
+def test_an_index_tensor_on_another_backend_is_a_backend_mismatch(backend):
+    other = "torch" if backend == "numpy" else "numpy"
+    x = pt.ones((3,))
+    index = pt.constant([0, 2], backend=other)
+    with pytest.raises(pt.BackendMismatchError, match="getitem"):
+        x[index]
+    with pytest.raises(pt.BackendMismatchError, match="take"):
+        pt.take(x, index)
+

@@ -12,6 +12,11 @@ import polytape as pt
 
 X = np.arange(6.0).reshape(2, 3)
 
+
+def _other(x: pt.Tensor) -> str:
+    """A backend other than ``x``'s (NumPy is always there; torch is installed for the tests)."""
+    return "torch" if x.backend == "numpy" else "numpy"
+
 # (op named in the message, error type, call on x = a (2, 3) float tensor)
 BAD: list[tuple[str, type, Callable]] = [
     # shapes that do not fit
@@ -64,25 +69,32 @@ BAD: list[tuple[str, type, Callable]] = [
     ("take", pt.ShapeError, lambda x: pt.take(x, [7])),
     ("gather", pt.DTypeError, lambda x: pt.gather(x, pt.constant([0.0]))),
     ("gather", pt.ShapeError, lambda x: pt.gather(x, [2])),
-    ("sum", pt.DTypeError, lambda x: pt.sum(x, axis=1.5)),
-    ("argmax", pt.DTypeError, lambda x: pt.argmax(x, axis="0")),
-    ("cumsum", pt.DTypeError, lambda x: pt.cumsum(x, axis=0.0)),
-    ("tile", pt.DTypeError, lambda x: pt.tile(x, 1.5)),
-    ("pad", pt.DTypeError, lambda x: pt.pad(x, 1.5)),
-    ("split", pt.DTypeError, lambda x: pt.split(x, [1.5, 1.5], axis=1)),
-    ("linspace", pt.DTypeError, lambda x: pt.linspace(0, 1, 2.5)),
-    ("eye", pt.DTypeError, lambda x: pt.eye("3")),
+    # arguments of the wrong Python type (not about dtypes): ArgumentTypeError, a TypeError
+    ("sum", pt.ArgumentTypeError, lambda x: pt.sum(x, axis=1.5)),
+    ("sum", pt.ArgumentTypeError, lambda x: pt.sum(x, axis=(1.0,))),
+    ("argmax", pt.ArgumentTypeError, lambda x: pt.argmax(x, axis="0")),
+    ("cumsum", pt.ArgumentTypeError, lambda x: pt.cumsum(x, axis=0.0)),
+    ("expand_dims", pt.ArgumentTypeError, lambda x: pt.expand_dims(x, 0.5)),
+    ("concat", pt.ArgumentTypeError, lambda x: pt.concat([x, x], axis="0")),
+    ("softmax", pt.ArgumentTypeError, lambda x: pt.softmax(x, axis=[0.0])),
+    ("tensordot", pt.ArgumentTypeError, lambda x: pt.tensordot(x, x, axes="ij")),
+    ("tile", pt.ArgumentTypeError, lambda x: pt.tile(x, 1.5)),
+    ("pad", pt.ArgumentTypeError, lambda x: pt.pad(x, 1.5)),
+    ("split", pt.ArgumentTypeError, lambda x: pt.split(x, [1.5, 1.5], axis=1)),
+    ("linspace", pt.ArgumentTypeError, lambda x: pt.linspace(0, 1, 2.5)),
+    ("eye", pt.ArgumentTypeError, lambda x: pt.eye("3")),
+    ("clip", pt.ArgumentTypeError, lambda x: pt.clip(x, "0", 1)),
+    ("einsum", pt.ArgumentTypeError, lambda x: pt.einsum(3, x)),
+    ("pad", pt.ArgumentTypeError, lambda x: pt.pad(x, 1, constant_values="a")),
+    # an index tensor on another backend
+    ("getitem", pt.BackendMismatchError, lambda x: x[pt.constant([0], backend=_other(x))]),
     # unsupported dtypes and values
     ("cast", pt.DTypeError, lambda x: pt.cast(x, "complex64")),
     ("cast", pt.DTypeError, lambda x: pt.cast(x, "string")),
     ("arange", pt.DTypeError, lambda x: pt.arange(3, dtype="complex128")),
     ("eye", pt.DTypeError, lambda x: pt.eye(2, dtype="float128")),
     ("clip", pt.DTypeError, lambda x: pt.clip(x > 1, 0, 1)),
-    ("clip", pt.DTypeError, lambda x: pt.clip(x, "0", 1)),
-    ("einsum", pt.DTypeError, lambda x: pt.einsum(3, x)),
-    ("pad", pt.DTypeError, lambda x: pt.pad(x, 1, constant_values="a")),
     ("linspace", pt.DTypeError, lambda x: pt.linspace(0, 1, 3, dtype="complex64")),
-    ("sum", pt.DTypeError, lambda x: pt.sum(x, axis=(1.0,))),
     ("take", pt.ShapeError, lambda x: pt.take(x, pt.constant([-7]))),
     # other invalid arguments
     ("einsum", pt.InvalidArgumentError, lambda x: pt.einsum("ij,jk->ik", x)),
