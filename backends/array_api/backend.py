@@ -107,6 +107,8 @@ class ArrayAPIBackend(Backend):
 
     def to_numpy(self, arr: Any) -> np.ndarray:
         """The values on the host, through DLPack (the standard's interchange protocol)."""
+        if not hasattr(arr, "__dlpack__"):  # a NumPy scalar, as NumPy's own functions return
+            return np.asarray(arr)
         host = self._devices.get("cpu")
         if host is not None and device_of(arr) != host:
             arr = to_device(arr, host)

@@ -8,7 +8,8 @@ Two expansions, each used where it converges fast and loses no digits:
   the continued fraction evaluated bottom-up from depth 50.
 
 Measured against ``math.erf`` on 40 000 points in [0, 30]: relative error below
-2e-15 in float64. It computes in the input's dtype (float32 in, float32 out).
+2e-15 in float64. It computes in the input's dtype (float32 in, float32 out), half
+precision in float32.
 """
 
 from __future__ import annotations
@@ -26,7 +27,10 @@ _ONE_OVER_SQRT_PI = 1.0 / math.sqrt(math.pi)
 
 
 def erf(xp: Any, x: Any) -> Any:
-    """Elementwise Gauss error function of a real floating array."""
+    """Elementwise Gauss error function of a real floating array (in its dtype)."""
+    if x.dtype not in (xp.float32, xp.float64):
+        # Sixty terms in half precision lose more than its rounding: work in float32.
+        return xp.astype(erf(xp, xp.astype(x, xp.float32)), x.dtype)
     ax = xp.abs(x)
     # Each branch sees only arguments in its own range, so neither overflows or divides by 0.
     small = xp.minimum(ax, _CROSSOVER)
