@@ -112,7 +112,10 @@ class ArrayAPIBackend(Backend):
         host = self._devices.get("cpu")
         if host is not None and device_of(arr) != host:
             arr = to_device(arr, host)
-        return np.from_dlpack(arr)
+        try:
+            return np.from_dlpack(arr)
+        except BufferError:  # a read-only view, which DLPack before NumPy 2 cannot signal: a copy
+            return np.from_dlpack(self.xp.asarray(arr, copy=True))
 
     def from_dlpack(self, obj: Any) -> Any:
         """An ``xp`` array sharing memory with ``obj`` where the library allows it."""

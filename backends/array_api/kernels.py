@@ -48,17 +48,22 @@ def _identity(x: Any) -> Any:
     return x
 
 
-def _sigmoid(xp: Any, x: Any) -> Any:
+def _python_zero(xp: Any, x: Any) -> float | int:
+    # The standard takes Python scalars next to arrays: a float 0 for floats, an int 0 else.
+    return 0.0 if xp.isdtype(x.dtype, "real floating") else 0
+
+
+def _sigmoid(xp: Any, zero: Callable[[Any], Any], x: Any) -> Any:
     # exp(-log(1 + exp(-x))) never overflows, unlike 1 / (1 + exp(-x)).
-    return xp.exp(-xp.logaddexp(-x, 0.0))
+    return xp.exp(-xp.logaddexp(zero(x), -x))
 
 
-def _softplus(xp: Any, x: Any) -> Any:
-    return xp.logaddexp(x, 0.0)
+def _softplus(xp: Any, zero: Callable[[Any], Any], x: Any) -> Any:
+    return xp.logaddexp(zero(x), x)
 
 
-def _relu(xp: Any, x: Any) -> Any:
-    return xp.maximum(x, 0)
+def _relu(xp: Any, zero: Callable[[Any], Any], x: Any) -> Any:
+    return xp.maximum(x, zero(x))
 
 
 def _scalar(value: Any, dtype: Any, xp: Any) -> bool | int | float:
@@ -227,15 +232,22 @@ _BOOL_AS_LOGICAL = {"add": "logical_or", "maximum": "logical_or",
 _ORDERED = ("less", "less_equal", "greater", "greater_equal")
 
 
-def make_kernels(xp: Any, device: Callable[[], Any] | None = None) -> dict[str, Kernel]:
+def make_kernels(xp: Any, device: Callable[[], Any] | None = None,
+                 zero: Callable[[Any], Any] | None = None) -> dict[str, Kernel]:
     """The op-name -> kernel mapping for the standard namespace ``xp``.
 
     ``device()`` names where creation kernels (``zeros``, ``full``, ``arange``...) put
     their arrays: they take no device argument, so a multi-device backend passes a
     function returning the device the user selected (``None``: the library's default).
     Every other kernel keeps its inputs' device.
+
+    ``zero(x)`` is the 0 that ``relu``, ``sigmoid`` and ``softplus`` take next to their
+    input ``x``: by default a Python number (the 2024.12 standard's scalar operands); a
+    backend whose library wants an array there, or converts the number into a new 0-d
+    array on every call, passes its own.
     """
     device = device or _no_device
+    zero = zero or partial(_python_zero, xp)
     k: dict[str, Kernel] = {name: getattr(xp, name) for name in _SAME_NAME_UNARY + _SAME_NAME_OTHER}
     k.update({op: getattr(xp, name) for op, name in _RENAMED.items()})
     for op, logical in _BOOL_AS_LOGICAL.items():
@@ -245,8 +257,9 @@ def make_kernels(xp: Any, device: Callable[[], Any] | None = None) -> dict[str, 
         fn = getattr(xp, op)
         k[op] = fn if _takes_bools(fn, xp) else partial(_bools_ordered, xp, fn)
     k.update({
-        "identity": _identity, "sigmoid": partial(_sigmoid, xp), "softplus": partial(_softplus, xp),
-        "relu": partial(_relu, xp), "clip": partial(_clip, xp), "erf": partial(special.erf, xp),
+        "identity": _identity, "sigmoid": partial(_sigmoid, xp, zero),
+        "softplus": partial(_softplus, xp, zero), "relu": partial(_relu, xp, zero),
+        "clip": partial(_clip, xp), "erf": partial(special.erf, xp),
         "sum": reduction(xp.sum, keep_dtype=True), "prod": reduction(xp.prod, keep_dtype=True),
         "mean": reduction(xp.mean), "max": reduction(xp.max), "min": reduction(xp.min),
         "argmax": partial(_arg_reduce, xp, xp.argmax), "argmin": partial(_arg_reduce, xp, xp.argmin),

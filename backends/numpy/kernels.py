@@ -4,7 +4,8 @@ plus what NumPy does differently.
 :func:`ndarray_kernels` holds the kernels of any module with NumPy's own API (NumPy,
 CuPy): native fancy indexing and scatter-add, ``einsum``, a vectorised ``erf``, and
 bfloat16 (``ml_dtypes``), which NumPy's loops widen. :func:`make_kernels` adds NumPy's
-hot-path kernels: no Python wrapper or per-call 0-d allocation where a ufunc fits,
+hot-path kernels: no Python wrapper or per-call 0-d allocation where a ufunc fits
+(a cached 0-d zero for the shared ``relu``/``sigmoid``/``softplus``),
 NumPy scalars for 0-d results, the bit-select ``where`` and ``relu_backward``.
 """
 
@@ -109,29 +110,17 @@ def _arithmetic(ufunc: Any, op: Any, x: Any, y: Any) -> Any:
     return ufunc(x, y)
 
 
-# One read-only 0-d zero per dtype: relu/sigmoid/softplus would otherwise allocate one a call.
+# One read-only 0-d zero per dtype: relu/sigmoid/softplus (the shared table's) and
+# relu_backward would otherwise have NumPy convert a Python 0 into a new 0-d array a call.
 _ZEROS: dict[Any, np.ndarray] = {}
 
 
-def _zero(dtype: Any) -> np.ndarray:
-    z = _ZEROS.get(dtype)
+def _zero(x: Any) -> np.ndarray:
+    z = _ZEROS.get(x.dtype)
     if z is None:
-        z = _ZEROS[dtype] = np.zeros((), dtype)
+        z = _ZEROS[x.dtype] = np.zeros((), x.dtype)
         z.flags.writeable = False
     return z
-
-
-def _relu(x: Any) -> Any:
-    return np.maximum(x, _zero(x.dtype))
-
-
-def _sigmoid(x: Any) -> Any:
-    # exp(-log(1 + exp(-x))) never overflows, unlike 1 / (1 + exp(-x)).
-    return np.exp(-np.logaddexp(_zero(x.dtype), -x))
-
-
-def _softplus(x: Any) -> Any:
-    return np.logaddexp(_zero(x.dtype), x)
 
 
 def _astype(x: Any, dtype: Any) -> Any:
@@ -198,7 +187,7 @@ def relu_backward(g: Any, x: Any) -> Any:
         positive = np.greater(x, 0)
     if (type(g) is not np.ndarray or type(positive) is not np.ndarray or g.shape != x.shape
             or g.dtype.itemsize not in _BITS or g.size < BIT_SELECT_MIN_SIZE):
-        return np.where(positive, g, _zero(g.dtype))
+        return np.where(positive, g, _zero(g))
     bits = _BITS[g.dtype.itemsize]
     mask = positive.astype(bits)
     np.negative(mask, out=mask)  # True -> all bits set
@@ -216,14 +205,13 @@ def _vectorized_math_erf() -> Kernel:
 def make_kernels() -> dict[str, Kernel]:
     """The NumPy backend's op-name -> kernel mapping."""
     return {
-        **array_api_kernels(compat_numpy),
+        **array_api_kernels(compat_numpy, zero=_zero),
         **ndarray_kernels(np, scatter_add=np.add.at, erf=_vectorized_math_erf()),
         "add": partial(_arithmetic, np.add, operator.add),
         "subtract": partial(_arithmetic, np.subtract, operator.sub),
         "multiply": partial(_arithmetic, np.multiply, operator.mul),
         "divide": partial(_arithmetic, np.true_divide, operator.truediv),
         "power": partial(_arithmetic, np.power, operator.pow),
-        "relu": _relu, "sigmoid": _sigmoid, "softplus": _softplus, "where": where,
-        "relu_backward": relu_backward, "astype": _astype,
+        "where": where, "relu_backward": relu_backward, "astype": _astype,
         "zeros": _zeros, "ones": _ones, "full": _full,
     }

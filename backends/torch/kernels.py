@@ -32,13 +32,13 @@ from polytape.backends.array_api.indexing import is_basic
 from polytape.backends.array_api.kernels import BIT_SELECT_MIN_SIZE
 from polytape.backends.array_api.kernels import make_kernels as array_api_kernels
 
-__all__ = ["make_kernels"]
+__all__ = ["make_kernels", "where", "relu_backward", "getitem", "index_add"]
 
 Kernel = Callable[..., Any]
 
 
 # -- elementwise, one input -------------------------------------------------------------------
-def relu(x: torch.Tensor) -> torch.Tensor:
+def _relu(x: torch.Tensor) -> torch.Tensor:
     if x.dtype is torch.bool:
         return x
     return torch.relu(x)
@@ -62,11 +62,11 @@ def relu_backward(g: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     return torch.ops.aten.threshold_backward(g, x, 0)
 
 
-def absolute(x: torch.Tensor) -> torch.Tensor:
+def _abs(x: torch.Tensor) -> torch.Tensor:
     return x if x.dtype is torch.bool else torch.abs(x)
 
 
-def sign(x: torch.Tensor) -> torch.Tensor:
+def _sign(x: torch.Tensor) -> torch.Tensor:
     if x.dtype is torch.bool:  # NumPy has no bool loop for sign
         raise TypeError("sign is not defined for bool tensors")
     return torch.sign(x)
@@ -115,20 +115,20 @@ def _is_zero_bits_view(b: torch.Tensor) -> bool:
     return b.ndim > 0 and not any(b.stride()) and b[(0,) * b.ndim].item() == 0
 
 
-def power(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def _power(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     if x.dtype is torch.bool:
         return torch.pow(x.to(torch.int8), y.to(torch.int8))  # NumPy: bool ** bool is int8
     return torch.pow(x, y)
 
 
 # -- linear algebra ---------------------------------------------------------------------------
-def matmul(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+def _matmul(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     if x.dtype is torch.bool:  # NumPy's bool matmul is "any(x_ik and y_kj)"
         return torch.matmul(x.to(torch.int32), y.to(torch.int32)) != 0
     return torch.matmul(x, y)
 
 
-def einsum(*xs: torch.Tensor, subscripts: str) -> torch.Tensor:
+def _einsum(*xs: torch.Tensor, subscripts: str) -> torch.Tensor:
     # polytape hands canonical subscripts (explicit output, no ellipsis, no broadcasting).
     if xs[0].dtype is torch.bool:  # as NumPy: a sum of bool products is "any"
         return torch.einsum(subscripts, *(x.to(torch.int32) for x in xs)) != 0
@@ -170,6 +170,7 @@ def _positive_steps(shape: Sequence[int], index: Any) -> tuple[tuple[int, ...], 
 
 
 def getitem(x: torch.Tensor, index: Any) -> torch.Tensor:
+    """``x[index]`` with NumPy's rules, negative slice steps included (torch refuses those)."""
     plan = _positive_steps(x.shape, index)
     if plan is not None:
         x, index = torch.flip(x, plan[0]), plan[1]
@@ -194,6 +195,11 @@ def index_add(base: torch.Tensor, values: torch.Tensor, index: Any) -> torch.Ten
     return flat.reshape(base.shape)
 
 
+def _zero(x: torch.Tensor) -> torch.Tensor:
+    # softplus's 0 as a tensor on x's device: torch.logaddexp takes no Python number.
+    return x.new_zeros(())
+
+
 def _linspace(device: Callable[[], torch.device], start: Any, stop: Any, num: int,
               dtype: torch.dtype | None = None) -> torch.Tensor:
     # Computed in float64 on the host, then cast, as NumPy does (MPS has no float64).
@@ -216,9 +222,9 @@ def make_kernels(device: Callable[[], torch.device]) -> dict[str, Kernel]:
     """The torch backend's op-name -> kernel mapping; creation kernels put their tensors on
     ``device()`` (the device polytape's backend selection chose for this backend)."""
     return {
-        **array_api_kernels(compat_torch, device=device), **_NATIVE,
-        "relu": relu, "relu_backward": relu_backward, "abs": absolute, "sign": sign,
-        "power": power, "where": where, "matmul": matmul, "einsum": einsum,
+        **array_api_kernels(compat_torch, device=device, zero=_zero), **_NATIVE,
+        "relu": _relu, "relu_backward": relu_backward, "abs": _abs, "sign": _sign,
+        "power": _power, "where": where, "matmul": _matmul, "einsum": _einsum,
         "floor_divide": partial(_integer_by_zero_is_zero, torch.floor_divide),
         "remainder": partial(_integer_by_zero_is_zero, torch.remainder),
         "getitem": getitem, "index_add": index_add, "linspace": partial(_linspace, device),
