@@ -106,23 +106,18 @@ def _takes_bools(fn: Kernel, xp: Any) -> bool:
 
 
 # -- reductions (axis: None or a tuple of non-negative ints; () means reduce nothing) -----------
-def _reduce(fn: Kernel, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
+def _reduce(fn: Kernel, keep_dtype: bool, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
     if axis == ():  # libraries disagree on axis=() (torch reduces everything, compat copies)
         return x
+    if keep_dtype:  # the op table keeps the input's dtype (sum of int32 is int32); libraries widen
+        return fn(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
     return fn(x, axis=axis, keepdims=keepdims)
-
-
-def _reduce_keeping_dtype(fn: Kernel, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
-    if axis == ():
-        return x
-    # The op table keeps the input's dtype (sum of int32 is int32); libraries widen by default.
-    return fn(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
 
 
 def reduction(fn: Kernel, keep_dtype: bool = False) -> Kernel:
     """A reduction kernel from ``fn(x, axis=, keepdims=[, dtype=])``: ``axis=()`` reduces
     nothing; ``keep_dtype`` computes in (and returns) the input's dtype."""
-    return partial(_reduce_keeping_dtype if keep_dtype else _reduce, fn)
+    return partial(_reduce, fn, keep_dtype)
 
 
 def _arg_reduce(xp: Any, fn: Kernel, x: Any, axis: Any = None, keepdims: bool = False) -> Any:
