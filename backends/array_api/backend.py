@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
-from array_api_compat import array_namespace, to_device
+from array_api_compat import array_namespace
 from array_api_compat import device as device_of
 
 from polytape import dtypes as pd
@@ -83,11 +83,15 @@ class ArrayAPIBackend(Backend):
         target = None if device is None else self._devices[self.normalize_device(device)]
         if self._is_native(obj):
             out = obj if native is None or obj.dtype == native else self.xp.astype(obj, native)
-            return out if target is None else to_device(out, target)
+            return out if target is None else self._moved(out, target)
         host = np.asarray(obj, dtype=None if dtype is None else np.dtype(dtype.name))
         if dtype is None:
             self._check_host_dtype(host.dtype)
         return self.xp.asarray(host, device=self._creation_device() if target is None else target)
+
+    def _moved(self, arr: Any, target: Any) -> Any:
+        # asarray(device=) rather than to_device: array-api-strict's to_device fails on NumPy < 2.
+        return arr if device_of(arr) == target else self.xp.asarray(arr, device=target)
 
     def _is_native(self, obj: Any) -> bool:
         if isinstance(obj, (list, tuple, int, float, bool, np.generic)):
@@ -111,7 +115,7 @@ class ArrayAPIBackend(Backend):
             return np.asarray(arr)
         host = self._devices.get("cpu")
         if host is not None and device_of(arr) != host:
-            arr = to_device(arr, host)
+            arr = self._moved(arr, host)
         try:
             return np.from_dlpack(arr)
         except BufferError:  # a read-only view, which DLPack before NumPy 2 cannot signal: a copy
