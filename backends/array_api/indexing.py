@@ -24,7 +24,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from array_api_compat import device
+from array_api_compat import device, is_array_api_obj
 
 __all__ = ["getitem", "index_add", "is_basic"]
 
@@ -37,7 +37,7 @@ def is_basic(index: Any) -> bool:
 
 
 def _is_array(p: Any) -> bool:
-    return hasattr(p, "__array_namespace__")
+    return is_array_api_obj(p)  # NumPy < 2 arrays have no __array_namespace__ of their own
 
 
 def _expand(xp: Any, index: Any, ndim: int) -> list[Any]:

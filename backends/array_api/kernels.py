@@ -26,6 +26,7 @@ from functools import partial
 from typing import Any
 
 from array_api_compat import device as device_of
+from array_api_compat import is_array_api_obj
 
 from . import einsum as _einsum
 from . import indexing, special
@@ -48,9 +49,10 @@ def _identity(x: Any) -> Any:
     return x
 
 
-def _python_zero(xp: Any, x: Any) -> float | int:
-    # The standard takes Python scalars next to arrays: a float 0 for floats, an int 0 else.
-    return 0.0 if xp.isdtype(x.dtype, "real floating") else 0
+def _zero_like(xp: Any, x: Any) -> Any:
+    # A 0-d array of x's dtype on x's device, not a Python 0: NumPy < 2 would promote a 0-d
+    # x next to a Python number to float64/int64, and standards before 2024.12 take no numbers.
+    return xp.zeros((), dtype=x.dtype, device=device_of(x))
 
 
 def _sigmoid(xp: Any, zero: Callable[[Any], Any], x: Any) -> Any:
@@ -193,7 +195,7 @@ def _ones(xp: Any, device: Callable[[], Any], shape: Any, dtype: Any) -> Any:
 
 
 def _full(xp: Any, device: Callable[[], Any], shape: Any, value: Any, dtype: Any) -> Any:
-    if hasattr(value, "__array_namespace__"):  # a 0-d array: keep it where it is
+    if is_array_api_obj(value):  # a 0-d array: keep it where it is
         return xp.broadcast_to(xp.astype(value, dtype), tuple(shape))
     return xp.full(tuple(shape), _scalar(value, dtype, xp), dtype=dtype, device=device())
 
@@ -237,12 +239,11 @@ def make_kernels(xp: Any, device: Callable[[], Any] | None = None,
     Every other kernel keeps its inputs' device.
 
     ``zero(x)`` is the 0 that ``relu``, ``sigmoid`` and ``softplus`` take next to their
-    input ``x``: by default a Python number (the 2024.12 standard's scalar operands); a
-    backend whose library wants an array there, or converts the number into a new 0-d
-    array on every call, passes its own.
+    input ``x``: by default a new 0-d array of ``x``'s dtype and device; a backend with a
+    cheaper one (NumPy's cached read-only zeros) passes its own.
     """
     device = device or _no_device
-    zero = zero or partial(_python_zero, xp)
+    zero = zero or partial(_zero_like, xp)
     k: dict[str, Kernel] = {name: getattr(xp, name) for name in _SAME_NAME_UNARY + _SAME_NAME_OTHER}
     k.update({op: getattr(xp, name) for op, name in _RENAMED.items()})
     for op, logical in _BOOL_AS_LOGICAL.items():

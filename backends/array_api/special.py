@@ -50,4 +50,6 @@ def erf(xp: Any, x: Any) -> Any:
     far = 1.0 - _ONE_OVER_SQRT_PI * xp.exp(-large * large) / frac
 
     r = xp.where(ax < _CROSSOVER, near, far)
-    return xp.where(x < 0, -r, r)
+    r = xp.where(x < 0, -r, r)
+    # NumPy < 2 promotes a 0-d float32 next to the Python constants above to float64.
+    return r if r.dtype == x.dtype else xp.astype(r, x.dtype)
