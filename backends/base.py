@@ -29,7 +29,7 @@ import numpy as np
 
 from polytape.dtypes import DType, all_dtypes, as_dtype
 
-__all__ = ["Backend"]
+__all__ = ["Backend", "registered_backend"]
 
 
 class Backend:
@@ -148,3 +148,15 @@ class Backend:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {self.name} {self.version}>"
+
+    def __reduce__(self) -> tuple[Callable[[str], Backend], tuple[str]]:
+        # A backend is one per name in a process, and its kernels (functions bound to library
+        # modules, devices, caches) do not pickle: a pickled backend is its registered name.
+        return registered_backend, (self.name,)
+
+
+def registered_backend(name: str) -> Backend:
+    """The backend registered as ``name`` in this process (what an unpickled backend is)."""
+    from polytape.backend_selection import get_backend  # lazy: polytape's import imports this module
+
+    return get_backend(name)

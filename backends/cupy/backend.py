@@ -1,7 +1,7 @@
-"""The CuPy backend: the NumPy backend's kernels, run by ``cupy`` on CUDA GPUs.
+"""The CuPy backend: the shared kernels, run by ``cupy`` on CUDA GPUs.
 
-Everything array-shaped comes from :func:`polytape.backends.array_module.make_kernels`
-with ``xp=cupy``; this module adds only what differs from NumPy: device names
+Everything array-shaped comes from :mod:`.kernels` (the Array API table on
+``array_api_compat.cupy``); this module adds only what differs from NumPy: device names
 ``cuda:N``, ``cupyx.scatter_add`` for accumulating index updates,
 ``cupyx.scipy.special.erf``, device contexts for creation, ``cupy.asnumpy``,
 and stream synchronisation. bfloat16 is not offered (CuPy has no such dtype).
@@ -19,10 +19,11 @@ from typing import Any
 import numpy as np
 
 from polytape import dtypes as pd
-from polytape.backends.array_module import make_kernels
 from polytape.backends.base import Backend
 from polytape.backends.selected_device import selected_device
 from polytape.errors import BackendUnavailableError
+
+from .kernels import make_kernels
 
 __all__ = ["CupyBackend", "import_cupy", "count_devices"]
 
@@ -58,15 +59,20 @@ class CupyBackend(Backend):
     """Arrays are ``cupy.ndarray`` on CUDA devices ``cuda:0``, ``cuda:1``, ...
 
     ``CupyBackend()`` imports cupy; ``CupyBackend(cupy=..., cupyx=...)`` uses the
-    given modules instead (tests pass a NumPy-backed double).
+    given modules instead (tests pass a NumPy-backed double). ``xp`` is the standard
+    namespace the shared kernels use: ``array_api_compat.cupy`` when cupy is imported
+    here, else ``cupy`` itself (the NumPy 2 double is its own standard namespace).
     """
 
     name = "cupy"
     default_device = "cuda:0"
 
-    def __init__(self, cupy: Any = None, cupyx: Any = None) -> None:
+    def __init__(self, cupy: Any = None, cupyx: Any = None, xp: Any = None) -> None:
         if cupy is None:
             cupy, cupyx = import_cupy()
+            import array_api_compat.cupy as xp  # imports cupy: only once cupy is known to work
+        elif xp is None:
+            xp = cupy
         self.cp = cupy
         self.native_dtypes = {
             pd.bool_: np.dtype(np.bool_), pd.int8: np.dtype(np.int8), pd.int16: np.dtype(np.int16),
@@ -76,7 +82,7 @@ class CupyBackend(Backend):
         }
         super().__init__()
         self.version = str(getattr(cupy, "__version__", ""))
-        kernels = make_kernels(cupy, scatter_add=cupyx.scatter_add, erf=cupyx.scipy.special.erf)
+        kernels = make_kernels(xp, cupy, cupyx)
         for name in _CREATION:
             kernels[name] = self._on_selected_device(kernels[name])
         self.kernels = kernels

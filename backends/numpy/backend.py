@@ -1,9 +1,8 @@
-"""The NumPy backend: kernels from :mod:`polytape.backends.array_module` on ``numpy``."""
+"""The NumPy backend: ``numpy.ndarray`` arrays on the host, kernels from :mod:`.kernels`."""
 
 from __future__ import annotations
 
 import math
-import operator
 import sys
 from typing import Any
 
@@ -11,8 +10,9 @@ import ml_dtypes
 import numpy as np
 
 from polytape import dtypes as pd
-from polytape.backends.array_module import make_kernels
 from polytape.backends.base import Backend
+
+from .kernels import make_kernels
 
 __all__ = ["NumpyBackend"]
 
@@ -32,8 +32,7 @@ class NumpyBackend(Backend):
     def __init__(self) -> None:
         super().__init__()
         self.version = np.__version__
-        self.kernels = make_kernels(np, erf=_erf())
-        self.kernels.update(_fast_kernels())
+        self.kernels = make_kernels()
         self._constants: dict[tuple, np.ndarray] = {}
         # -1 (never in place) where reference counts cannot be read (not CPython).
         self._exclusive_refs = self._calibrate_exclusive_refs() if _refcount is not None else -1
@@ -106,122 +105,3 @@ def _count(self: NumpyBackend, arr: Any, delta: Any, subtract: bool) -> int:
 
 
 NumpyBackend._count_refs = _count
-
-
-def _fast_kernels() -> dict[str, Any]:
-    """Hot kernels without a Python wrapper or a per-call 0-d allocation (the results are the
-    shared module's, bit for bit: the same ufuncs on the same operands)."""
-    zeros: dict[Any, np.ndarray] = {}
-
-    def zero(dtype: Any) -> np.ndarray:
-        z = zeros.get(dtype)
-        if z is None:
-            z = zeros[dtype] = np.zeros((), dtype)
-            z.flags.writeable = False
-        return z
-
-    def relu(x):
-        return np.maximum(x, zero(x.dtype))
-
-    def sigmoid(x):
-        return np.exp(-np.logaddexp(zero(x.dtype), -x))
-
-    def softplus(x):
-        return np.logaddexp(zero(x.dtype), x)
-
-    def astype(x, dtype):
-        if not isinstance(x, (np.ndarray, np.generic)):
-            x = np.asarray(x)
-        return x.astype(dtype, copy=False)  # a NumPy scalar stays a scalar
-
-    def scalar_or(shape, make):
-        # 0-d results are NumPy scalars (see NumpyBackend.asarray).
-        out = make()
-        return out[()] if not shape else out
-
-    return {
-        "add": _arithmetic(np.add, operator.add),
-        "subtract": _arithmetic(np.subtract, operator.sub),
-        "multiply": _arithmetic(np.multiply, operator.mul),
-        "divide": _arithmetic(np.true_divide, operator.truediv),
-        "power": _arithmetic(np.power, operator.pow),
-        "relu": relu, "sigmoid": sigmoid, "softplus": softplus, "where": where,
-        "relu_backward": relu_backward,
-        "astype": astype,
-        "zeros": lambda shape, dtype: scalar_or(shape, lambda: np.zeros(shape, dtype)),
-        "ones": lambda shape, dtype: scalar_or(shape, lambda: np.ones(shape, dtype)),
-        "full": lambda shape, value, dtype: scalar_or(shape, lambda: np.full(shape, value, dtype)),
-    }
-
-
-# Float scalar types whose Python operators give exactly the ufunc's result (same loops: the
-# half type computes in float32 and rounds once, like its ufunc) and its warnings' categories.
-_FLOAT_SCALARS = frozenset({np.float16, np.float32, np.float64})
-
-
-def _arithmetic(ufunc: Any, op: Any) -> Any:
-    """The ufunc, except that two float NumPy scalars of one type take the operator's fast path."""
-    def kernel(x, y):
-        t = type(x)
-        if t is type(y) and t in _FLOAT_SCALARS:
-            return op(x, y)
-        return ufunc(x, y)
-    kernel.__name__ = ufunc.__name__
-    return kernel
-
-
-# Unsigned integer types by item size: where() selects bit patterns through them.
-_BITS = {1: np.uint8, 2: np.uint16, 4: np.uint32, 8: np.uint64}
-_BITWISE_WHERE_MIN = 4096
-
-
-def where(c: Any, x: Any, y: Any) -> Any:
-    """``numpy.where`` -- but branch-free on large arrays.
-
-    NumPy's ``where`` branches per element; with an unpredictable condition (a ReLU
-    mask in a backward pass) that costs ~20 ns an element, 5-10x a plain multiply.
-    Selecting bit patterns instead, ``y ^ ((x ^ y) & mask)`` on the values viewed as
-    unsigned integers, gives bit-identical results (NaN payloads and -0.0 included).
-    """
-    if (type(c) is not np.ndarray or type(x) is not np.ndarray or type(y) is not np.ndarray
-            or c.dtype != np.bool_ or x.dtype != y.dtype or x.dtype.itemsize not in _BITS
-            or max(c.size, x.size, y.size) < _BITWISE_WHERE_MIN):
-        return np.where(c, x, y)
-    bits = _BITS[x.dtype.itemsize]
-    shape = np.broadcast_shapes(c.shape, x.shape, y.shape)
-    mask = c.astype(bits)
-    np.negative(mask, out=mask)  # True -> all bits set
-    xb, yb = x.view(bits), y.view(bits)
-    if y.shape == shape and y.ndim and not any(y.strides) and not yb[(0,) * y.ndim]:
-        # y is a broadcast zero (constant_like(0, ...)), as in every ReLU backward pass:
-        # y ^ ((x ^ y) & mask) is then x & mask.
-        return np.bitwise_and(xb, mask).view(x.dtype)
-    t = np.bitwise_xor(xb, yb)
-    t = np.bitwise_and(t, mask, out=t if t.shape == shape else None)
-    np.bitwise_xor(t, yb, out=t)
-    return t.view(x.dtype)
-
-
-def relu_backward(g: Any, x: Any) -> Any:
-    """``g`` where ``x > 0``, else 0: :func:`where`'s bit select against zero, ``g & mask``.
-
-    The mask and the result share one buffer: a second fresh array of this size costs
-    more than the three passes (it comes back from the allocator as new pages).
-    """
-    with np.errstate(invalid="ignore"):  # ml_dtypes warns on NaN > 0 (False, as wanted)
-        positive = np.greater(x, 0)
-    if (type(g) is not np.ndarray or type(positive) is not np.ndarray or g.shape != x.shape
-            or g.dtype.itemsize not in _BITS or g.size < _BITWISE_WHERE_MIN):
-        return np.where(positive, g, np.zeros((), g.dtype))
-    bits = _BITS[g.dtype.itemsize]
-    mask = positive.astype(bits)
-    np.negative(mask, out=mask)  # True -> all bits set
-    return np.bitwise_and(g.view(bits), mask, out=mask).view(g.dtype)
-
-
-def _erf():
-    try:  # SciPy's erf is vectorised C; without SciPy the shared module falls back to math.erf
-        from scipy.special import erf
-    except ImportError:
-        return None
-    return erf

@@ -21,7 +21,7 @@ from polytape.backends.base import Backend
 from polytape.backends.selected_device import selected_device
 from polytape.errors import BackendUnavailableError, DTypeError
 
-from .kernels import KERNELS, creation_kernels
+from .kernels import make_kernels
 
 __all__ = ["TorchBackend"]
 
@@ -63,7 +63,7 @@ class TorchBackend(Backend):
         self._torch_devices: dict[str, torch.device] = {"cpu": _CPU}
         self._device_names: dict[torch.device, str] = {_CPU: "cpu"}
         self._default = _CPU
-        kernels = {**KERNELS, **creation_kernels(self._creation_device)}
+        kernels = make_kernels(self._creation_device)
         self.kernels = {name: _numpy_error_types(name, fn) for name, fn in kernels.items()}
 
     # -- availability and devices -------------------------------------------------------------

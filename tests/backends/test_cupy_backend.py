@@ -16,6 +16,7 @@ import subprocess
 import sys
 import types
 
+import array_api_compat.numpy
 import numpy as np
 import pytest
 
@@ -111,9 +112,13 @@ class FakeCupyModule(types.ModuleType):
             Device=FakeDevice, runtime=types.SimpleNamespace(getDeviceCount=get_device_count))
 
     def __getattr__(self, name: str):
-        attr = getattr(np, name)
+        # The double is also the backend's standard namespace (array-api-compat's view of the
+        # real cupy): names NumPy < 2 lacks (asin, permute_dims...) come from array-api-compat.
+        attr = getattr(np, name) if hasattr(np, name) else getattr(array_api_compat.numpy, name)
         if callable(attr) and not isinstance(attr, type):
             def on_device(*args, **kwargs):
+                if "device" in kwargs and kwargs["device"] is None:
+                    del kwargs["device"]  # the current device; NumPy < 2 has no such argument
                 return _on_fake_device(attr(*args, **kwargs))
             return on_device
         return attr

@@ -24,16 +24,23 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import array_api_strict as xp
+from array_api_compat import device, is_array_api_obj
 
-__all__ = ["getitem", "index_add"]
+__all__ = ["getitem", "index_add", "is_basic"]
+
+
+def is_basic(index: Any) -> bool:
+    """True when ``index`` has no integer or boolean arrays, so no position can repeat
+    (an in-place ``out[index] += values`` then accumulates exactly)."""
+    parts = index if isinstance(index, tuple) else (index,)
+    return all(p is None or p is Ellipsis or isinstance(p, (int, slice)) for p in parts)
 
 
 def _is_array(p: Any) -> bool:
-    return hasattr(p, "__array_namespace__")
+    return is_array_api_obj(p)  # NumPy < 2 arrays have no __array_namespace__ of their own
 
 
-def _expand(index: Any, ndim: int) -> list[Any]:
+def _expand(xp: Any, index: Any, ndim: int) -> list[Any]:
     """The index as a list with ``Ellipsis`` replaced by full slices, covering every axis."""
     parts = list(index) if isinstance(index, tuple) else [index]
     used = sum(p.ndim if _is_array(p) and p.dtype == xp.bool else
@@ -82,18 +89,18 @@ def _native_key(x: Any, parts: list[Any]) -> tuple:
     return tuple(key) + (Ellipsis,)
 
 
-def _advanced(x: Any, parts: list[Any]) -> Any:
+def _advanced(xp: Any, x: Any, parts: list[Any]) -> Any:
     """Run an index that contains integer or boolean arrays, with NumPy's placement rules."""
     # None becomes a real size-1 axis indexed by ':', so only ints, slices and arrays remain.
     new_axes = [i for i, p in enumerate(parts) if p is None]
     for i in new_axes:
-        x = xp.expand_dims(x, axis=_axis_of(parts, i))
+        x = xp.expand_dims(x, axis=_axis_of(xp, parts, i))
     parts = [slice(None) if p is None else p for p in parts]
     # A boolean mask over k axes selects like the k integer arrays of its nonzero positions.
     flat: list[Any] = []
     for p in parts:
         if _is_array(p) and p.dtype == xp.bool:
-            flat.extend(xp.nonzero(p) if p.ndim else [xp.asarray(0, device=x.device)])
+            flat.extend(xp.nonzero(p) if p.ndim else [xp.asarray(0, device=device(x))])
         else:
             flat.append(p)
     parts = flat
@@ -105,7 +112,7 @@ def _advanced(x: Any, parts: list[Any]) -> Any:
     for i in adv:
         p = parts[i]
         n = x.shape[i]
-        a = p if _is_array(p) else xp.asarray(p, dtype=xp.int64, device=x.device)
+        a = p if _is_array(p) else xp.asarray(p, dtype=xp.int64, device=device(x))
         if not xp.isdtype(a.dtype, "integral"):
             raise IndexError(f"arrays used as indices must be integer or boolean, got {a.dtype}")
         a = xp.astype(a, xp.int64)
@@ -116,7 +123,7 @@ def _advanced(x: Any, parts: list[Any]) -> Any:
     bshape = tuple(arrays[0].shape)
     rest = [i for i in range(x.ndim) if i not in adv]
     # Linear position inside the block of advanced axes (row-major).
-    linear = xp.zeros(bshape, dtype=xp.int64, device=x.device)
+    linear = xp.zeros(bshape, dtype=xp.int64, device=device(x))
     for i, a in zip(adv, arrays):
         linear = linear * x.shape[i] + a
     moved = xp.permute_dims(x, tuple(adv) + tuple(rest))
@@ -135,7 +142,7 @@ def _advanced(x: Any, parts: list[Any]) -> Any:
     return out
 
 
-def _axis_of(parts: list[Any], i: int) -> int:
+def _axis_of(xp: Any, parts: list[Any], i: int) -> int:
     """The axis of ``x`` that index position ``i`` refers to, counting earlier ``None``s as axes."""
     axis = 0
     for p in parts[:i]:
@@ -143,20 +150,20 @@ def _axis_of(parts: list[Any], i: int) -> int:
     return axis
 
 
-def getitem(x: Any, index: Any) -> Any:
+def getitem(xp: Any, x: Any, index: Any) -> Any:
     """``x[index]`` with NumPy's semantics (the kernel of op ``getitem``)."""
-    parts = _expand(index, x.ndim)
+    parts = _expand(xp, index, x.ndim)
     if any(_is_array(p) for p in parts):
-        return _advanced(x, parts)
+        return _advanced(xp, x, parts)
     return x[_native_key(x, parts)]
 
 
-def index_add(base: Any, values: Any, index: Any) -> Any:
+def index_add(xp: Any, base: Any, values: Any, index: Any) -> Any:
     """A copy of ``base`` with ``values`` added at ``index``; repeated positions accumulate.
 
     (Arrays first, the index last: polytape's kernel calling convention.)
     """
-    parts = _expand(index, base.ndim)
+    parts = _expand(xp, index, base.ndim)
     if not any(_is_array(p) for p in parts):
         # A basic index names each position once, so read-add-assign is exact. New axes
         # (None) only add size-1 dimensions: drop them from the key and from the values.
@@ -167,7 +174,7 @@ def index_add(base: Any, values: Any, index: Any) -> Any:
         out[key] = target + xp.reshape(xp.broadcast_to(values, view.shape), target.shape)
         return out
     size = math.prod(base.shape)
-    positions = _advanced(xp.reshape(xp.arange(size, dtype=xp.int64, device=base.device),
+    positions = _advanced(xp, xp.reshape(xp.arange(size, dtype=xp.int64, device=device(base)),
                                      base.shape), parts)
     vals = xp.reshape(xp.broadcast_to(values, positions.shape), (-1,))
     pos = xp.reshape(positions, (-1,))
@@ -177,22 +184,22 @@ def index_add(base: Any, values: Any, index: Any) -> Any:
     pos = xp.take(pos, order)
     vals = xp.take(vals, order)
     k = pos.shape[0]
-    first = xp.concat([xp.ones((1,), dtype=xp.bool, device=base.device), pos[1:] != pos[:-1]])
+    first = xp.concat([xp.ones((1,), dtype=xp.bool, device=device(base)), pos[1:] != pos[:-1]])
     (starts,) = xp.nonzero(first)
     unique = xp.take(pos, starts)
-    counts = xp.concat([starts[1:], xp.asarray([k], dtype=xp.int64, device=base.device)]) - starts
+    counts = xp.concat([starts[1:], xp.asarray([k], dtype=xp.int64, device=device(base))]) - starts
     # Sum each group exactly: gather the group's values into a padded row (padding reads a 0).
     width = int(xp.max(counts))
-    offsets = xp.arange(width, dtype=xp.int64, device=base.device)
+    offsets = xp.arange(width, dtype=xp.int64, device=device(base))
     gather = starts[:, None] + offsets[None, :]
     gather = xp.where(offsets[None, :] < counts[:, None], gather, k)
-    padded = xp.concat([vals, xp.zeros((1,), dtype=vals.dtype, device=base.device)])
+    padded = xp.concat([vals, xp.zeros((1,), dtype=vals.dtype, device=device(base))])
     grouped = xp.reshape(xp.take(padded, xp.reshape(gather, (-1,))), (unique.shape[0], width))
     sums = xp.sum(grouped, axis=1, dtype=vals.dtype)
     # Place the sums: position p receives sums[j] where unique[j] == p, else 0.
-    every = xp.arange(size, dtype=xp.int64, device=base.device)
+    every = xp.arange(size, dtype=xp.int64, device=device(base))
     j = xp.clip(xp.searchsorted(unique, every), 0, unique.shape[0] - 1)
     hit = xp.take(unique, j) == every
-    dense = xp.where(hit, xp.take(sums, j), xp.zeros((), dtype=vals.dtype, device=base.device))
+    dense = xp.where(hit, xp.take(sums, j), xp.zeros((), dtype=vals.dtype, device=device(base)))
     return base + xp.reshape(dense, base.shape)
 

@@ -19,12 +19,12 @@ import math
 from collections import Counter
 from typing import Any
 
-import array_api_strict as xp
+from array_api_compat import device
 
 __all__ = ["einsum"]
 
 
-def einsum(*xs: Any, subscripts: str) -> Any:
+def einsum(xp: Any, *xs: Any, subscripts: str) -> Any:
     """``numpy.einsum(subscripts, *xs)`` for canonical subscripts like ``"ij,jk->ik"``."""
     lhs, out = subscripts.split("->")
     subs = lhs.split(",")
@@ -32,21 +32,21 @@ def einsum(*xs: Any, subscripts: str) -> Any:
     as_bool = dtype == xp.bool
     if as_bool:  # matmul has no bool loop: count, then test for nonzero
         xs = tuple(xp.astype(x, xp.int64) for x in xs)
-    operands = [_diagonals(x, s) for x, s in zip(xs, subs)]
+    operands = [_diagonals(xp, x, s) for x, s in zip(xs, subs)]
     counts = Counter(c for _, s in operands for c in s)
-    operands = [_sum_letters(x, s, [c for c in s if counts[c] == 1 and c not in out])
+    operands = [_sum_letters(xp, x, s, [c for c in s if counts[c] == 1 and c not in out])
                 for x, s in operands]
     x, s = operands[0]
     for i in range(1, len(operands)):
         y, t = operands[i]
         later = set(out).union(*(set(u) for _, u in operands[i + 1:]))
-        x, s = _contract(x, s, y, t, later)
-    x, s = _sum_letters(x, s, [c for c in s if c not in out])
+        x, s = _contract(xp, x, s, y, t, later)
+    x, s = _sum_letters(xp, x, s, [c for c in s if c not in out])
     x = xp.permute_dims(x, tuple(s.index(c) for c in out)) if s != out else x
     return x != 0 if as_bool else x
 
 
-def _diagonals(x: Any, sub: str) -> tuple[Any, str]:
+def _diagonals(xp: Any, x: Any, sub: str) -> tuple[Any, str]:
     """``x`` with every repeated letter of ``sub`` reduced to its diagonal (that letter first)."""
     while len(set(sub)) != len(sub):
         c = next(c for c in sub if sub.count(c) > 1)
@@ -56,22 +56,22 @@ def _diagonals(x: Any, sub: str) -> tuple[Any, str]:
         rest = [i for i in range(x.ndim) if i not in (p, q)]
         moved = xp.permute_dims(x, (p, q, *rest))
         flat = xp.reshape(moved, (n * n,) + tuple(x.shape[i] for i in rest))
-        x = xp.take(flat, xp.arange(n, dtype=xp.int64, device=x.device) * (n + 1), axis=0)
+        x = xp.take(flat, xp.arange(n, dtype=xp.int64, device=device(x)) * (n + 1), axis=0)
         sub = c + "".join(sub[i] for i in rest)
     return x, sub
 
 
-def _sum_letters(x: Any, sub: str, letters: list[str]) -> tuple[Any, str]:
+def _sum_letters(xp: Any, x: Any, sub: str, letters: list[str]) -> tuple[Any, str]:
     if not letters:
         return x, sub
     axes = tuple(sub.index(c) for c in letters)
     return xp.sum(x, axis=axes, dtype=x.dtype), "".join(c for c in sub if c not in letters)
 
 
-def _contract(x: Any, s: str, y: Any, t: str, later: set[str]) -> tuple[Any, str]:
+def _contract(xp: Any, x: Any, s: str, y: Any, t: str, later: set[str]) -> tuple[Any, str]:
     """The einsum of two operands that keeps the letters in ``later``."""
-    x, s = _sum_letters(x, s, [c for c in s if c not in t and c not in later])
-    y, t = _sum_letters(y, t, [c for c in t if c not in s and c not in later])
+    x, s = _sum_letters(xp, x, s, [c for c in s if c not in t and c not in later])
+    y, t = _sum_letters(xp, y, t, [c for c in t if c not in s and c not in later])
     batch = [c for c in s if c in t and c in later]
     summed = [c for c in s if c in t and c not in later]
     left = [c for c in s if c not in t]

@@ -8,15 +8,14 @@ Two expansions, each used where it converges fast and loses no digits:
   the continued fraction evaluated bottom-up from depth 50.
 
 Measured against ``math.erf`` on 40 000 points in [0, 30]: relative error below
-2e-15 in float64. It computes in the input's dtype (float32 in, float32 out).
+2e-15 in float64. It computes in the input's dtype (float32 in, float32 out), half
+precision in float32.
 """
 
 from __future__ import annotations
 
 import math
 from typing import Any
-
-import array_api_strict as xp
 
 __all__ = ["erf"]
 
@@ -27,8 +26,11 @@ _TWO_OVER_SQRT_PI = 2.0 / math.sqrt(math.pi)
 _ONE_OVER_SQRT_PI = 1.0 / math.sqrt(math.pi)
 
 
-def erf(x: Any) -> Any:
-    """Elementwise Gauss error function of a real floating array."""
+def erf(xp: Any, x: Any) -> Any:
+    """Elementwise Gauss error function of a real floating array (in its dtype)."""
+    if x.dtype not in (xp.float32, xp.float64):
+        # Sixty terms in half precision lose more than its rounding: work in float32.
+        return xp.astype(erf(xp, xp.astype(x, xp.float32)), x.dtype)
     ax = xp.abs(x)
     # Each branch sees only arguments in its own range, so neither overflows or divides by 0.
     small = xp.minimum(ax, _CROSSOVER)
@@ -48,4 +50,6 @@ def erf(x: Any) -> Any:
     far = 1.0 - _ONE_OVER_SQRT_PI * xp.exp(-large * large) / frac
 
     r = xp.where(ax < _CROSSOVER, near, far)
-    return xp.where(x < 0, -r, r)
+    r = xp.where(x < 0, -r, r)
+    # NumPy < 2 promotes a 0-d float32 next to the Python constants above to float64.
+    return r if r.dtype == x.dtype else xp.astype(r, x.dtype)
