@@ -17,7 +17,8 @@ kernels directly):
 * a kernel never mutates its inputs and returns the dtype the op table says
   (e.g. ``sum`` of int32 is int32).
 
-The full list of op names and their signatures is :data:`polytape.backends.REQUIRED_KERNELS`.
+The op names a backend must supply are :func:`polytape.optable.required_kernels`; their
+signatures are the kernel calls of :mod:`polytape.derivatives` and ``backends/array_api/kernels.py``.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from typing import Any
 import numpy as np
 
 from polytape.dtypes import DType, all_dtypes, as_dtype
+from polytape.errors import BackendUnavailableError, DTypeError
 
 __all__ = ["Backend", "registered_backend"]
 
@@ -66,7 +68,6 @@ class Backend:
         if device is None:
             return self.default_device
         if device not in self.devices():
-            from polytape.errors import BackendUnavailableError
 
             raise BackendUnavailableError(
                 f"backend {self.name!r} has no device {device!r}; its devices are {self.devices()}"
@@ -106,7 +107,6 @@ class Backend:
         try:
             return self.native_dtypes[dt]
         except KeyError:
-            from polytape.errors import DTypeError
 
             raise DTypeError(f"backend {self.name!r} does not support dtype {dt.name}") from None
 

@@ -67,5 +67,6 @@ def format_report(results: dict[str, Any]) -> str:
         ratio = "-" if t["ratio"] is None else f"{t['ratio']:.2f}"
         limit = "-" if t["limit"] is None else f"{t['limit']:.2f}"
         rows.append([t["target"], ratio, limit, verdict + (f": {t['note']}" if t.get("note") else "")])
-    parts += ["", "Targets (DESIGN §8):", _table(["target", "ratio", "limit", "verdict"], rows)]
+    parts += ["", "Targets (docs/architecture.md, *Performance budget*):",
+              _table(["target", "ratio", "limit", "verdict"], rows)]
     return "\n".join(parts)

@@ -1,4 +1,5 @@
-"""DESIGN §8's performance targets, each a ratio of two medians measured in the same run."""
+"""The performance targets (docs/architecture.md, *Performance budget*), each a ratio of two
+medians measured in the same run."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ written with ops (max-shifted log-sum-exp), plain SGD (``assign_sub`` on
 polytape, an in-place update under ``torch.no_grad`` on torch). Both sides run
 the same math with the same weights in the same process, their repetitions
 interleaved; the script checks they agree, then prints the median step times
-and the ratio polytape / torch (DESIGN's target: at most 1.2).
+and the ratio polytape / torch (the target: at most 1.2).
 
 Run from the repository root::
 

@@ -24,6 +24,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .suite import SUITE_VERSION
+
 __all__ = ["host_environment", "backend_environment", "file_digest", "package_versions",
            "suite_revision", "utc_now"]
 
@@ -58,7 +60,6 @@ def package_versions() -> dict[str, str]:
 
 def suite_revision() -> dict[str, Any]:
     """The suite's version and, for a source checkout, the git commit it was run from."""
-    from .suite import SUITE_VERSION
 
     out: dict[str, Any] = {"suite_version": SUITE_VERSION}
     try:

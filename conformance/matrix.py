@@ -21,6 +21,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from .cases import ALL_DTYPES
+from .suite import GROUP_TITLES
 
 __all__ = ["CatalogEntry", "STATUSES", "ANY", "build_matrix", "dtype_verdicts", "worse",
            "outcome_status"]
@@ -110,7 +111,6 @@ def build_matrix(catalog: Iterable[CatalogEntry], results: Iterable[Any],
                     best = max(ratios)
                     cell["worst_ratio"] = best if cell["worst_ratio"] is None else \
                         max(cell["worst_ratio"], best)
-    from .suite import GROUP_TITLES
 
     order = list(GROUP_TITLES)
     groups = dict(sorted(groups.items(), key=lambda kv: (order.index(kv[0]) if kv[0] in order

@@ -23,10 +23,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .certificate import MATRIX_SYMBOLS
 from .environment import utc_now
 from .matrix import worse
 from .scoreboard import CertificateError, load_certificate, members, write_html
-from .suite import SUITE_VERSION
+from .suite import GROUP_TITLES, SUITE_VERSION
 
 __all__ = ["merge_certificates", "fleet_markdown", "merge_main"]
 
@@ -98,8 +99,6 @@ def merge_certificates(certs: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def fleet_markdown(fleet: dict[str, Any]) -> str:
     """The fleet certificate for people: headline, members, the cells where they differ."""
-    from .certificate import MATRIX_SYMBOLS
-    from .suite import GROUP_TITLES
 
     lines = ["# polytape conformance fleet certificate", "",
              f"**Verdict: {fleet['verdict_label']}** · " + fleet["headline"].split(" · ", 1)[-1], "",

@@ -22,6 +22,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .matrix import COLUMNS
+from .suite import GROUP_TITLES
+
 __all__ = ["CertificateError", "load_certificate", "members", "render_html", "write_html",
            "compare", "compare_markdown", "report_main"]
 
@@ -97,8 +100,6 @@ def members(certs: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
 
 def _rows(ms: list[dict[str, Any]]) -> tuple[list[tuple[str, str, str]], list[str]]:
     """The rows (kind, key, title) and dtype columns the members' matrices have between them."""
-    from .matrix import COLUMNS
-    from .suite import GROUP_TITLES
 
     groups: dict[str, None] = {}
     ops: dict[str, None] = {}

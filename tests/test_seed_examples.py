@@ -1,5 +1,5 @@
 """The seed documents' examples (``examples/seeds/*.py``) run on every backend and print
-what real TensorFlow prints (``/work/shared/seeds/NOTES.md``).
+what real TensorFlow prints (recorded below; a few values the documents print are wrong).
 
 The scripts run in a subprocess per backend (``POLYTAPE_BACKEND``), all five in one
 process so that torch is imported once; the backends' processes run in parallel.

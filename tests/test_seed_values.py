@@ -1,5 +1,5 @@
 """Every seed example that needs no nn/optimizer, written with polytape's own API,
-gives the value real TensorFlow prints (../shared/seeds/NOTES.md), on every backend."""
+gives the value real TensorFlow prints (recorded here), on every backend."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""GradientTape semantics (DESIGN §2), one test per rule, on every available backend."""
+"""GradientTape semantics (docs/architecture.md, *The tape*), one test per rule, on every backend."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Seed 004 ("Using autograd in TensorFlow to solve a regression problem"), in order.
 
-The seed's page lost its code blocks; its prose describes each program, and
-``/work/shared/seeds/NOTES.md`` writes the two optimisation programs out. They
-are reproduced here with one change, the import line
+The seed's page lost its code blocks; its prose describes each program; the two
+optimisation programs are written out here from that prose, the way TensorFlow code
+would read. They are reproduced here with one change, the import line
 (``import tensorflow as tf`` -> ``import polytape.compat.tensorflow as tf``);
 ``import numpy as np`` and ``import random`` stay. Choose the backend with the
 environment variable, e.g. ``POLYTAPE_BACKEND=torch``.
