@@ -50,7 +50,10 @@ def guide_steps() -> list[tuple[str, str, str]]:
 
 
 def _env() -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("POLYTAPE_")}
+    # PIP_BUILD_CONSTRAINT (set by CI's oldest-dependencies run) is refused by pip together
+    # with --no-build-isolation, which the guide's installs use here.
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith("POLYTAPE_") and k != "PIP_BUILD_CONSTRAINT"}
     # Listing backends builds each one; torch would cost seconds and is not what this tests.
     env["POLYTAPE_DISABLE_PLUGINS"] = "torch,cupy"
     return env
