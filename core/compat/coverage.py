@@ -38,7 +38,7 @@ nn.relu nn.softmax nn.log_softmax nn.sigmoid_cross_entropy_with_logits
 nn.softmax_cross_entropy_with_logits nn.sparse_softmax_cross_entropy_with_logits
 nn.conv1d nn.conv2d nn.conv2d_transpose nn.conv3d nn.max_pool2d nn.avg_pool2d
 nn.batch_normalization nn.moments nn.dropout nn.embedding_lookup nn.l2_loss nn.bias_add
-nn.gelu nn.leaky_relu
+nn.gelu nn.leaky_relu compat.v1.nn.fused_batch_norm
 random.normal random.uniform random.truncated_normal random.shuffle random.set_seed
 random.categorical random.Generator
 autodiff.ForwardAccumulator
@@ -77,6 +77,7 @@ PARTIAL = {
     "nn.conv2d_transpose": "NHWC only", "nn.max_pool2d": "NHWC only",
     "nn.avg_pool2d": "NHWC only",
     "nn.embedding_lookup": "max_norm not provided",
+    "compat.v1.nn.fused_batch_norm": "NHWC only; exponential_avg_factor=1 only",
     "config.list_physical_devices": "the current backend's devices",
     "config.experimental.set_memory_growth": "accepted and ignored",
     "keras.Model": "subclassing and Sequential; no functional Model(inputs, outputs)",

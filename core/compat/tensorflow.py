@@ -839,6 +839,10 @@ _keras_regularizers = _namespace("keras.regularizers", "``tf.keras.regularizers`
     n: getattr(_nn.regularizers, n) for n in _nn.regularizers.__all__})
 _keras_models = _namespace("keras.models", "``tf.keras.models``.", {
     "Sequential": _nn.Sequential, "Model": _nn.Model, "load_model": _nn.models.load_model})
+compat = _namespace("compat", "``tf.compat``: the TensorFlow 1 names polytape provides.", {
+    "v1": _namespace("compat.v1", "``tf.compat.v1``.", {
+        "nn": _namespace("compat.v1.nn", "``tf.compat.v1.nn``.", {
+            "fused_batch_norm": _conv.fused_batch_norm})})})
 config = _namespace("config", "``tf.config``: the current backend's devices.", {
     "list_physical_devices": _devices.list_physical_devices,
     "list_logical_devices": _devices.list_logical_devices,

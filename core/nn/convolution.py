@@ -22,7 +22,7 @@ from ..errors import InvalidArgumentError, ShapeError
 from ..tensor import Tensor
 
 __all__ = ["conv2d", "conv1d", "conv2d_transpose", "max_pool2d", "avg_pool2d",
-           "batch_normalization", "embedding_lookup", "repeat"]
+           "batch_normalization", "fused_batch_norm", "embedding_lookup", "repeat"]
 
 
 def _pair(op: str, what: str, value: Any, rank: int = 2) -> tuple[int, ...]:
@@ -209,6 +209,34 @@ def batch_normalization(x: Any, mean: Any, variance: Any, offset: Any, scale: An
         inv = inv * scale
     shift = -mean * inv if offset is None else offset - mean * inv
     return x * ops.cast(inv, x.dtype) + ops.cast(shift, x.dtype)
+
+
+def fused_batch_norm(x: Any, scale: Any, offset: Any, mean: Any = None, variance: Any = None,
+                     epsilon: float = 0.001, data_format: str = "NHWC",
+                     is_training: bool = True, name: str | None = None,
+                     exponential_avg_factor: float = 1.0) -> tuple[Tensor, Tensor, Tensor]:
+    """TensorFlow 1's ``fused_batch_norm`` over the channels (last) axis of a 4-d ``x``:
+    ``(y, batch_mean, batch_variance)``. Training normalises with the batch's (biased)
+    variance and returns the unbiased one, as TensorFlow does; inference uses and returns
+    ``mean`` and ``variance``."""
+    _check_format("fused_batch_norm", data_format, "NHWC")
+    if exponential_avg_factor != 1.0:
+        raise InvalidArgumentError("fused_batch_norm: polytape does not provide "
+                                   "exponential_avg_factor != 1")
+    x = convert_to_tensor(x)
+    if x.ndim != 4:
+        raise ShapeError(f"fused_batch_norm: x must be 4-d (N, H, W, C), got {tuple(x.shape)}")
+    if is_training:
+        n = x.size // x.shape[-1]
+        m = ops.mean(x, axis=(0, 1, 2))
+        v = ops.mean(ops.square(x - ops.stop_gradient(m)), axis=(0, 1, 2))
+        y = batch_normalization(x, m, v, offset, scale, epsilon)
+        return y, m, v * (n / max(n - 1, 1))
+    if mean is None or variance is None:
+        raise InvalidArgumentError("fused_batch_norm: inference (is_training=False) needs mean "
+                                   "and variance")
+    m, v = convert_to_tensor(mean), convert_to_tensor(variance)
+    return batch_normalization(x, m, v, offset, scale, epsilon), m, v
 
 
 def embedding_lookup(params: Any, ids: Any, max_norm: Any = None,

@@ -180,3 +180,25 @@ def test_forward_mode_agrees_with_reverse_mode(backend):
         y2 = f(x)
     g = tape.gradient(y2, x)
     np.testing.assert_allclose(float(acc.jvp(y)), float(tf.reduce_sum(g * v)), rtol=1e-10)
+
+
+def test_fused_batch_norm_matches_tf(backend):
+    x = (np.arange(24, dtype=np.float32).reshape(2, 2, 3, 2) % 5 - 2) / 2
+    scale, offset = np.array([1.5, 0.5], np.float32), np.array([0.1, -0.2], np.float32)
+    y, m, v = tf.compat.v1.nn.fused_batch_norm(x, scale, offset, epsilon=0.001, is_training=True)
+    # TF: y[:6], the batch mean, and the *unbiased* batch variance
+    _close(tf.reshape(y, [-1])[:6], [-1.856207013130188, -0.5688722729682922, 0.27783700823783875,
+                                     0.16887228190898895, 2.4118809700012207, -0.9377445578575134],
+           1e-5)
+    _close(m, [-0.0833333358168602, 0.0])
+    _close(v, [0.5378788113594055, 0.5])
+    y, m, v = tf.compat.v1.nn.fused_batch_norm(
+        x, scale, offset, mean=np.array([0.1, 0.2], np.float32),
+        variance=np.array([1.0, 2.0], np.float32), epsilon=0.001, is_training=False)
+    _close(tf.reshape(y, [-1])[:6], [-1.54917573928833, -0.4474255442619324, -0.0499250665307045,
+                                     -0.0939604863524437, 1.4493255615234375, -0.6241580843925476],
+           1e-5)
+    _close(m, [0.1, 0.2])
+    _close(v, [1.0, 2.0])
+    with pytest.raises(ValueError, match="needs mean and variance"):
+        tf.compat.v1.nn.fused_batch_norm(x, scale, offset, is_training=False)
