@@ -18,6 +18,7 @@ from .backend_selection import (
     set_backend,
     use_backend,
 )
+from .control_flow import cond, foldl, foldr, map_fn, scan, vectorized_map, while_loop
 from .creation import (
     constant,
     convert_to_tensor,
@@ -52,6 +53,7 @@ from .errors import (
     BackendUnavailableError,
     DTypeError,
     InvalidArgumentError,
+    NotProvidedError,
     PluginError,
     PolytapeError,
     ShapeError,
@@ -59,10 +61,13 @@ from .errors import (
 )
 from .forward import ForwardAccumulator
 from .functional import hessian, hessian_vector_product
+from .module import Module
 from .ops import *  # noqa: F401,F403  (the op functions are the public API)
 from .ops import __all__ as _ops_all
+from .recompute import recompute_grad
 from .tape import GradientTape, UnconnectedGradients
 from .tensor import Tensor, Variable
+from .tensor_shape import TensorShape
 
 __version__ = "0.1.0"
 
@@ -74,7 +79,7 @@ bool = bool_  # noqa: A001  (pt.bool, as in the Array API)
 __all__ = [
     "__version__", "dtypes", "DType", "as_dtype", "result_type", "bool", "bool_", "int8",
     "int16", "int32", "int64", "uint8", "float16", "bfloat16", "float32", "float64",
-    "Tensor", "Variable", "GradientTape", "UnconnectedGradients", "custom_gradient",
+    "Tensor", "TensorShape", "Variable", "GradientTape", "UnconnectedGradients", "custom_gradient",
     "constant", "convert_to_tensor", "zeros", "ones", "full", "zeros_like", "ones_like",
     "full_like", "to_backend", "set_backend", "use_backend", "get_backend", "current_backend",
     "list_backends", "PolytapeError", "InvalidArgumentError", "ShapeError", "DTypeError",
@@ -82,4 +87,6 @@ __all__ = [
     "BackendNotFoundError", "BackendUnavailableError", "BackendMismatchError", "TapeError",
     "PluginError", *_ops_all,
     "ForwardAccumulator", "hessian", "hessian_vector_product",
+    "cond", "while_loop", "map_fn", "foldl", "foldr", "scan", "vectorized_map",
+    "Module", "recompute_grad", "NotProvidedError",
 ]

@@ -24,7 +24,9 @@ def normalize_axis(axis: Any, ndim: int, op: str) -> tuple[int, ...] | None:
     if axis is None:
         return None
     bad = ArgumentTypeError(f"{op}: axis must be an int or a tuple of ints, got {axis!r}")
-    if isinstance(axis, (int, np.integer, Tensor)):
+    if isinstance(axis, Tensor) and axis.ndim == 1 and axis.dtype.kind in "iu":
+        axes = tuple(int(a) for a in axis.numpy())  # TensorFlow code passes axes as tensors
+    elif isinstance(axis, (int, np.integer, Tensor)):
         axes = (axis,)
     elif isinstance(axis, (tuple, list)):
         axes = tuple(axis)

@@ -25,7 +25,7 @@ from .optable import OPS, Op
 from .tensor import Tensor, Variable, wrap  # noqa: F401  (wrap: part of this module's API)
 
 __all__ = ["run", "unary_operand", "binary_operands", "operands", "record", "local",
-           "public_op", "unary_function", "binary_function", "kernel_error"]
+           "public_op", "unary_function", "binary_function", "kernel_error", "watch_reads"]
 
 local = threading.local()          # .tapes: the recording tapes of this thread, innermost last
 _recording = 0                     # recording tapes in all threads: the hot path's only test
@@ -179,8 +179,11 @@ def run(op: Op, be: Any, inputs: tuple, arrays: tuple, attrs: dict | None = None
     t = _new(Tensor)  # wrap(), inlined
     t._data = out
     t._backend = be
-    if _recording and op.differentiable:
-        record(op, inputs, arrays, t, attrs)
+    if _recording:
+        if op.differentiable:
+            record(op, inputs, arrays, t, attrs)
+        else:
+            watch_reads(inputs)
     return t
 
 
@@ -220,8 +223,11 @@ def unary_function(op: Op) -> Callable[[Any], Tensor]:
         t = _new(Tensor)
         t._data = out
         t._backend = be
-        if _recording and op.differentiable:
-            record(op, (x,), (a,), t, None)
+        if _recording:
+            if op.differentiable:
+                record(op, (x,), (a,), t, None)
+            else:
+                watch_reads((x,))
         return t
     return fn
 
@@ -263,8 +269,11 @@ def binary_function(op: Op) -> Callable[[Any, Any], Tensor]:
         t = _new(Tensor)
         t._data = out
         t._backend = be
-        if _recording and op.differentiable:
-            record(op, (x, y), (a, b), t, None)
+        if _recording:
+            if op.differentiable:
+                record(op, (x, y), (a, b), t, None)
+            else:
+                watch_reads((x, y))
         return t
     return fn
 
@@ -296,6 +305,17 @@ def kernel_error(name: str, arrays: tuple, attrs: dict | None, exc: Exception) -
         if isinstance(exc, ValueError):
             return InvalidArgumentError(msg)
     raise exc
+
+
+def watch_reads(inputs: tuple) -> None:
+    """A non-differentiable op (``v > 0``, ``argmax``) still reads its variables: recording
+    tapes that watch accessed variables watch them, as TensorFlow's do (so that
+    ``max(list_of_variables)``, which compares, gives the winner a gradient)."""
+    for tape in getattr(local, "tapes", None) or ():
+        if tape._watch_accessed:
+            for x in inputs:
+                if type(x) is Variable and x.trainable:
+                    tape._watch_variable(x)
 
 
 def record(op: Op, inputs: tuple, arrays: tuple, out: Tensor, attrs: dict | None) -> None:

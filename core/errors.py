@@ -18,6 +18,8 @@ __all__ = [
     "BackendMismatchError",
     "TapeError",
     "PluginError",
+    "NotProvidedError",
+    "unsupported",
 ]
 
 
@@ -60,3 +62,22 @@ class TapeError(PolytapeError, RuntimeError):
 
 class PluginError(PolytapeError, RuntimeError):
     """A plugin is malformed, clashes with another, or failed to load."""
+
+
+class NotProvidedError(PolytapeError, AttributeError, TypeError):
+    """A TensorFlow/Keras name, attribute or argument polytape does not provide.
+
+    It is an ``AttributeError`` (so ``hasattr`` answers False for missing names) and a
+    ``TypeError`` (what Python raises for an unexpected argument), and its message always
+    starts with "polytape does not provide".
+    """
+
+
+def unsupported(kwargs: dict, where: str) -> None:
+    """Raise :class:`NotProvidedError` naming the arguments in ``kwargs`` (if any) that
+    ``where`` does not accept."""
+    if kwargs:
+        names = ", ".join(sorted(kwargs))
+        raise NotProvidedError(f"polytape does not provide {where}({names}=...): "
+                               "polytape.compat.tensorflow covers the eager subset listed in "
+                               "docs/tensorflow-compat.md")

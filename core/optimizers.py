@@ -37,7 +37,13 @@ import numpy as np
 
 from .creation import constant
 from .dtypes import float32, int64
-from .errors import BackendMismatchError, DTypeError, InvalidArgumentError, ShapeError
+from .errors import (
+    BackendMismatchError,
+    DTypeError,
+    InvalidArgumentError,
+    NotProvidedError,
+    ShapeError,
+)
 from .namespaces import kernel_namespace
 from .tape import GradientTape
 from .tensor import Tensor, Variable, wrap
@@ -167,9 +173,11 @@ class Optimizer:
                  global_clipnorm: float | None = None, name: str | None = None,
                  **kwargs: Any) -> None:
         if kwargs:
+            # The error every unprovided argument raises (polytape.errors.NotProvidedError).
             hint = " (Keras 3 spells it `learning_rate`)" if "lr" in kwargs else ""
-            raise InvalidArgumentError(f"{type(self).__name__}: argument(s) not recognized: "
-                                       f"{kwargs}{hint}")
+            raise NotProvidedError(f"polytape does not provide {type(self).__name__}("
+                                   f"{', '.join(sorted(kwargs))}=...){hint}: argument(s) not "
+                                   f"recognized: {kwargs}")
         if sum(c is not None for c in (clipnorm, clipvalue, global_clipnorm)) > 1:
             raise InvalidArgumentError(
                 f"{type(self).__name__}: give at most one of clipnorm, clipvalue, global_clipnorm")

@@ -35,8 +35,9 @@ class UnconnectedGradients:
 def _unconnected(value: Any) -> str:
     v = getattr(value, "value", value)
     if v not in ("none", "zero"):
+        # TensorFlow's wording (its tests match "Unknown value for unconnected_gradients").
         raise InvalidArgumentError(
-            f"unconnected_gradients must be 'none' or 'zero', got {value!r}")
+            f"Unknown value for unconnected_gradients: {value!r} (use 'none' or 'zero')")
     return v
 
 
@@ -120,16 +121,19 @@ class GradientTape:
     # -- watching ---------------------------------------------------------------------------
     def watch(self, tensor: Any) -> None:
         """Watch a tensor or variable (or a nested list/tuple/dict of them) by identity."""
-        if not self._entered:
-            raise TapeError(
-                "watch() on a GradientTape that was never entered: it records nothing. "
-                "Use `with pt.GradientTape() as tape:` and call tape.watch(x) inside the block")
+        # The argument is checked before the tape, as TensorFlow does (a bad argument is a
+        # ValueError even on a tape that was never entered).
         leaves = nest.flatten(tensor)
         for t in leaves:
             if not isinstance(t, Tensor):
                 raise InvalidArgumentError(
-                    f"watch() takes tensors or variables, got {type(t).__name__} {t!r}; "
-                    "convert it first with pt.constant")
+                    f"watch(): Passed in object {t!r} of type {type(t).__name__!r}, not "
+                    "tf.Tensor or tf.Variable (a polytape tensor or variable); convert it first "
+                    "with pt.constant")
+        if not self._entered:
+            raise TapeError(
+                "watch() on a GradientTape that was never entered: it records nothing. "
+                "Use `with pt.GradientTape() as tape:` and call tape.watch(x) inside the block")
         for t in leaves:
             if not t.dtype.is_floating:
                 warnings.warn(f"watching a {t.dtype} tensor: its gradient will always be None "
@@ -144,8 +148,8 @@ class GradientTape:
         self._variables[id(v)] = v
 
     def watched_variables(self) -> tuple[Variable, ...]:
-        """The variables this tape watches, in the order it first saw them."""
-        return tuple(self._variables.values())
+        """The variables this tape watches, in the order they were created (TensorFlow's)."""
+        return tuple(sorted(self._variables.values(), key=_creation_order))
 
     # -- differentiation ------------------------------------------------------------------------
     def _start_backward(self) -> None:
@@ -334,7 +338,11 @@ class GradientTape:
                 seed = _seed_array(target, onehot.reshape(target.shape))
                 for j, g in enumerate(self._compute([target], [seed], flat)):
                     rows[j].append(g)
-            result = [_assemble(r, target.shape, s, mode) for r, s in zip(rows, flat)]
+            if n == 0:
+                # No rows to compute: TensorFlow answers with an empty Jacobian, not None.
+                result = [zeros(target.shape + s.shape, s.dtype, backend=s._backend) for s in flat]
+            else:
+                result = [_assemble(r, target.shape, s, mode) for r, s in zip(rows, flat)]
         finally:
             self._finish_backward()
         return nest.pack_as(sources, result)
@@ -356,12 +364,14 @@ class GradientTape:
             for name, t in (("target", target), ("source", source)):
                 if not isinstance(t, Tensor):
                     raise InvalidArgumentError(f"batch_jacobian: {name} must be a tensor")
-                if t.ndim < 1:
-                    raise ShapeError(f"batch_jacobian: {name} must have a batch dimension, "
-                                     f"got shape {t.shape}")
+                if t.ndim < 2:
+                    # TensorFlow's wording; a batch of scalars has no per-example Jacobian.
+                    raise ShapeError(f"batch_jacobian: Shape {tuple(t.shape)} must have rank at "
+                                     f"least 2 ({name} needs a batch axis and an example axis)")
             if target.shape[0] != source.shape[0]:
-                raise ShapeError(f"batch_jacobian: target batch size {target.shape[0]} differs "
-                                 f"from source batch size {source.shape[0]}")
+                raise ShapeError(f"batch_jacobian: Need first dimension of target shape "
+                                 f"({tuple(target.shape)}) and source shape "
+                                 f"({tuple(source.shape)}) to match.")
             b = target.shape[0]
             inner = int(np.prod(target.shape[1:], dtype=np.int64))
             rows = []
@@ -370,13 +380,17 @@ class GradientTape:
                 onehot[:, k] = 1.0
                 seed = _seed_array(target, onehot.reshape(target.shape))
                 rows.append(self._compute([target], [seed], [source])[0])
-            result = _assemble_batch(rows, target.shape, source, mode)
+            result = _assemble_batch(rows, target, source, mode)
         finally:
             self._finish_backward()
         return result
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def _creation_order(v: Variable) -> int:
+    return v._uid
+
+
 def _accumulate(grads: dict[int, Any], key: int, g: Any) -> None:
     prev = grads.get(key)
     grads[key] = g if prev is None else prev + g
@@ -435,8 +449,7 @@ def _fill(g: Any, source: Tensor, mode: str) -> Any:
 
 
 def _assemble(rows: list[Any], tshape: tuple[int, ...], source: Tensor, mode: str) -> Any:
-    # rows is never empty: a target with no elements has no rows, but then every row is None
-    # vacuously and the first branch answers.
+    # rows is never empty: jacobian answers a target with no elements itself.
     if all(r is None for r in rows):
         if mode == "zero":
             return zeros(tshape + source.shape, source.dtype, backend=source._backend)
@@ -445,9 +458,11 @@ def _assemble(rows: list[Any], tshape: tuple[int, ...], source: Tensor, mode: st
     return ops.reshape(ops.stack(rows), tshape + source.shape)
 
 
-def _assemble_batch(rows: list[Any], tshape: tuple[int, ...], source: Tensor, mode: str) -> Any:
-    shape = tshape + source.shape[1:]
-    if all(r is None for r in rows):  # also when rows is empty (see _assemble)
-        return zeros(shape, source.dtype, backend=source._backend) if mode == "zero" else None
+def _assemble_batch(rows: list[Any], target: Tensor, source: Tensor, mode: str) -> Any:
+    shape = target.shape + source.shape[1:]
+    if all(r is None for r in rows):  # also when rows is empty (a size-0 target)
+        # TensorFlow's batch_jacobian (pfor) gives zeros of the *target's* dtype here, whatever
+        # unconnected_gradients says; polytape matches it.
+        return zeros(shape, target.dtype, backend=source._backend)
     rows = [zeros_like(source) if r is None else r for r in rows]
     return ops.reshape(ops.stack(rows, axis=1), shape)

@@ -20,6 +20,7 @@ import numpy as np
 
 from .dtypes import DType
 from .errors import BackendMismatchError, DTypeError, ShapeError
+from .tensor_shape import TensorShape
 
 __all__ = ["Tensor", "Variable"]
 
@@ -49,9 +50,10 @@ class Tensor:
 
     # -- what it is -------------------------------------------------------------
     @property
-    def shape(self) -> tuple[int, ...]:
-        """The shape, a tuple of ints."""
-        return tuple(self._data.shape)
+    def shape(self) -> TensorShape:
+        """The shape: a :class:`~polytape.TensorShape`, a tuple of ints with TensorFlow's
+        ``as_list()``, ``rank`` and ``num_elements()``."""
+        return tuple.__new__(TensorShape, self._data.shape)
 
     @property
     def dtype(self) -> DType:
@@ -163,7 +165,7 @@ class Tensor:
         return self.backend, self.device, values, self.dtype.name
 
 
-_names = itertools.count()
+_uids = itertools.count()
 
 
 class Variable(Tensor):
@@ -179,7 +181,7 @@ class Variable(Tensor):
     3.0
     """
 
-    __slots__ = ("trainable", "name")
+    __slots__ = ("trainable", "name", "_uid")
 
     def __init__(self, initial_value: Any, trainable: bool = True, name: str | None = None,
                  dtype: Any = None, backend: Any = None) -> None:
@@ -191,7 +193,9 @@ class Variable(Tensor):
         self._data = t._data
         self._backend = t._backend
         self.trainable = bool(trainable)
-        self.name = name if name is not None else f"Variable:{next(_names)}"
+        # Creation order: tapes list watched variables in it, as TensorFlow does.
+        self._uid = next(_uids)
+        self.name = name if name is not None else f"Variable:{self._uid}"
 
     def _converted(self, value: Any, op: str) -> Any:
         from .creation import constant  # creation imports this module

@@ -68,12 +68,13 @@ def test_watch_accessed_variables_false_watches_only_what_is_given(backend):
     assert tape.watched_variables() == (a,)
 
 
-def test_watched_variables_in_order_of_first_access(backend):
+def test_watched_variables_in_order_of_creation(backend):
+    # TensorFlow 2.21 lists ['a:0', 'b:0', 'c:0'] for this program: creation order.
     a, b, c = pt.Variable(1.0), pt.Variable(2.0), pt.Variable(3.0)
     with pt.GradientTape() as tape:
-        _ = b * c + a
+        _ = c * b + a
         _ = a * b
-    assert tape.watched_variables() == (b, c, a)
+    assert tape.watched_variables() == (a, b, c)
 
 
 def test_watching_is_by_identity_not_value(backend):
@@ -426,9 +427,9 @@ def test_batch_jacobian_rank_and_batch_errors(backend):
         y = x * s
         q = pt.sum(x)
         wrong = pt.concat([y, y], axis=0)
-    with pytest.raises(ValueError, match="batch dimension"):
+    with pytest.raises(ValueError, match="must have rank at least 2"):
         tape.batch_jacobian(q, x)
-    with pytest.raises(ValueError, match="batch size"):
+    with pytest.raises(ValueError, match="Need first dimension of target shape"):
         tape.batch_jacobian(wrong, x)
     assert tape.batch_jacobian(y, x).shape == (2, 2, 2)  # the tape survived the errors
 
@@ -538,7 +539,7 @@ def test_custom_gradient_errors(backend):
         with pytest.raises(ValueError, match="variables"):
             uses_variable(x)
         y = two_grads(x)
-    with pytest.raises(ValueError, match="returned 2 gradients for 1 inputs"):
+    with pytest.raises(ValueError, match="expected to return 1 gradients, but returned 2"):
         tape.gradient(y, x)
 
 

@@ -13,11 +13,28 @@ What differs from TensorFlow, on purpose:
 
 * ``tf.gradients`` raises TensorFlow 2's eager error (polytape has no graph mode);
   ``tf.function`` is accepted and runs the function eagerly;
-* a name polytape does not provide raises an ``AttributeError`` that says so
-  (e.g. ``tf.data``), rather than some unrelated failure later;
+* a name, attribute or argument polytape does not provide raises
+  :class:`~polytape.NotProvidedError` (an ``AttributeError`` and a ``TypeError``) whose
+  message starts "polytape does not provide" (e.g. ``tf.data``), rather than some
+  unrelated failure later; ``docs/tensorflow-compat.md`` lists what is covered;
 * ``tf.random`` calls with ``seed=`` return the same numbers on every call
   (see :mod:`polytape.random`); ``tf.random.set_seed`` works as in TensorFlow;
-* tensors print as ``polytape.Tensor(...)``.
+* tensors print as ``polytape.Tensor(...)``; ``Tensor.shape`` is a
+  :class:`~polytape.TensorShape` (a tuple with ``as_list()``, ``rank``,
+  ``num_elements()``, equal to lists and tuples) whose ``repr`` is a tuple's;
+* ``tf.cond``, ``tf.while_loop``, ``tf.map_fn``, ``tf.foldl``/``tf.foldr``, ``tf.scan``
+  and ``tf.vectorized_map`` run as Python loops and branches (eager, differentiable
+  through the tape; ``parallel_iterations``, ``swap_memory`` and shape invariants are
+  accepted and ignored).
+
+Dtypes follow TensorFlow's strictness in this namespace's functions (see
+:mod:`polytape.compat.dtype_strictness`): ``tf.add(float32, int32)``, ``tf.matmul`` of a
+float64 array and a float32 variable and ``tf.sin(int32)`` raise ``InvalidArgumentError``
+(a ``ValueError``) with TensorFlow's wording, while Python numbers stay weak
+(``tf.add(x_float32, 2)`` is float32). Two places keep polytape's own Array API
+promotion, which this namespace cannot change: Python operators on tensors (``a + b``
+promotes where TensorFlow raises) and ``polytape``'s own functions (``import polytape as
+pt``). Cast with ``tf.cast`` where TensorFlow code would have to.
 
 >>> import polytape.compat.tensorflow as tf
 >>> x = tf.Variable(3.0)
@@ -42,7 +59,10 @@ import polytape as pt
 from polytape import nn as _nn
 from polytape import optimizers as _optimizers
 from polytape import random as _random
-from polytape.errors import InvalidArgumentError, ShapeError
+from polytape.compat import devices as _devices
+from polytape.compat.dtype_strictness import check_same_dtype, float_only, strict_binary
+from polytape.errors import InvalidArgumentError, NotProvidedError, ShapeError
+from polytape.nn import convolution as _conv
 
 __version__ = pt.__version__
 """polytape's version (this namespace imitates TensorFlow 2's eager API)."""
@@ -52,11 +72,12 @@ _HERE = __name__
 # abs, pow, round, bool) and parameters are called `input` as in TensorFlow.
 
 
-def _missing(path: str) -> AttributeError:
-    return AttributeError(
+def _missing(path: str) -> NotProvidedError:
+    # One error for every missing name (an AttributeError, so hasattr() is False); missing
+    # arguments raise the same class (polytape.errors.unsupported).
+    return NotProvidedError(
         f"polytape does not provide tf.{path}: polytape.compat.tensorflow covers the eager "
-        "GradientTape/Keras subset (tensors, variables, GradientTape, math, nn, random, keras "
-        "Sequential/Dense/optimizers/losses/metrics); use polytape's own API "
+        "subset listed in docs/tensorflow-compat.md; use polytape's own API "
         "(import polytape as pt) for the rest")
 
 
@@ -91,10 +112,17 @@ newaxis = None
 
 # -- tensors, variables, the tape -----------------------------------------------------------------
 Tensor = pt.Tensor
+TensorShape = pt.TensorShape
 Variable = pt.Variable
 GradientTape = pt.GradientTape
 UnconnectedGradients = pt.UnconnectedGradients
 custom_gradient = pt.custom_gradient
+Module = pt.Module
+recompute_grad = pt.recompute_grad
+device = _devices.device
+# Control flow runs eagerly (Python loops over recorded ops): see polytape.control_flow.
+cond, while_loop, map_fn = pt.cond, pt.while_loop, pt.map_fn
+foldl, foldr, scan, vectorized_map = pt.foldl, pt.foldr, pt.scan, pt.vectorized_map
 
 
 def constant(value: Any, dtype: Any = None, shape: Sequence[int] | None = None,
@@ -110,7 +138,17 @@ def constant(value: Any, dtype: Any = None, shape: Sequence[int] | None = None,
 
 def convert_to_tensor(value: Any, dtype: Any = None, dtype_hint: Any = None,
                       name: str | None = None) -> Tensor:
-    """``value`` as a tensor (``dtype_hint`` is used only when ``value`` is not a tensor)."""
+    """``value`` as a tensor (``dtype_hint`` is used only when ``value`` is not a tensor).
+
+    A variable gives a snapshot of its value (a recorded read, so gradients flow to the
+    variable), as in TensorFlow: a later ``assign`` does not change the tensor.
+    """
+    if isinstance(value, Variable):
+        if dtype is not None and pt.as_dtype(dtype) is not value.dtype:
+            raise InvalidArgumentError(
+                f"Tensor conversion requested dtype {pt.as_dtype(dtype)} for variable "
+                f"{value.name!r} of dtype {value.dtype}")
+        return value.read_value()
     if dtype is None and dtype_hint is not None and not isinstance(value, Tensor):
         return pt.constant(value, dtype=dtype_hint)
     return pt.convert_to_tensor(value, dtype=dtype)
@@ -173,36 +211,47 @@ def _named(fn: Callable[..., Tensor], doc: str | None = None) -> Callable[..., T
     return wrapper
 
 
-add = _named(pt.add)
-subtract = _named(pt.subtract)
-multiply = _named(pt.multiply)
-divide = _named(pt.divide)
+def _binary(fn: Callable[..., Tensor], op: str) -> Callable[..., Tensor]:
+    # TensorFlow's dtype strictness (see polytape.compat.dtype_strictness), then the op.
+    return _named(strict_binary(fn, op))
+
+
+def _float_math(fn: Callable[..., Tensor], op: str) -> Callable[..., Tensor]:
+    return _named(float_only(fn, op))
+
+
+add = _binary(pt.add, "AddV2")
+subtract = _binary(pt.subtract, "Sub")
+multiply = _binary(pt.multiply, "Mul")
+divide = _binary(pt.divide, "RealDiv")
 truediv = realdiv = divide
-floordiv = _named(pt.floor_divide)
-floormod = mod = _named(pt.remainder)
-pow = _named(pt.power)
-maximum = _named(pt.maximum)
-minimum = _named(pt.minimum)
+floordiv = _binary(pt.floor_divide, "FloorDiv")
+floormod = mod = _binary(pt.remainder, "FloorMod")
+pow = _binary(pt.power, "Pow")
+maximum = _binary(pt.maximum, "Maximum")
+minimum = _binary(pt.minimum, "Minimum")
 negative = _named(pt.negative)
 abs = _named(pt.abs)
 sign = _named(pt.sign)
-exp = _named(pt.exp)
-expm1 = _named(pt.expm1)
-log = _named(pt.log)
-log1p = _named(pt.log1p)
-sqrt = _named(pt.sqrt)
+exp = _float_math(pt.exp, "Exp")
+expm1 = _float_math(pt.expm1, "Expm1")
+log = _float_math(pt.log, "Log")
+log1p = _float_math(pt.log1p, "Log1p")
+sqrt = _float_math(pt.sqrt, "Sqrt")
 square = _named(pt.square)
-sin, cos, tan = _named(pt.sin), _named(pt.cos), _named(pt.tan)
-sinh, cosh, tanh = _named(pt.sinh), _named(pt.cosh), _named(pt.tanh)
-asin, acos, atan = _named(pt.arcsin), _named(pt.arccos), _named(pt.arctan)
-atan2 = _named(pt.arctan2)
-erf = _named(pt.erf)
-sigmoid = _named(pt.sigmoid)
-softplus = _named(pt.softplus)
+sin, cos, tan = _float_math(pt.sin, "Sin"), _float_math(pt.cos, "Cos"), _float_math(pt.tan, "Tan")
+sinh, cosh = _float_math(pt.sinh, "Sinh"), _float_math(pt.cosh, "Cosh")
+tanh = _float_math(pt.tanh, "Tanh")
+asin, acos = _float_math(pt.arcsin, "Asin"), _float_math(pt.arccos, "Acos")
+atan = _float_math(pt.arctan, "Atan")
+atan2 = _binary(pt.arctan2, "Atan2")
+erf = _float_math(pt.erf, "Erf")
+sigmoid = _float_math(pt.sigmoid, "Sigmoid")
+softplus = _float_math(pt.softplus, "Softplus")
 floor, ceil, round = _named(pt.floor), _named(pt.ceil), _named(pt.round)
-equal, not_equal = _named(pt.equal), _named(pt.not_equal)
-less, less_equal = _named(pt.less), _named(pt.less_equal)
-greater, greater_equal = _named(pt.greater), _named(pt.greater_equal)
+equal, not_equal = _binary(pt.equal, "Equal"), _binary(pt.not_equal, "NotEqual")
+less, less_equal = _binary(pt.less, "Less"), _binary(pt.less_equal, "LessEqual")
+greater, greater_equal = _binary(pt.greater, "Greater"), _binary(pt.greater_equal, "GreaterEqual")
 logical_and, logical_or = _named(pt.logical_and), _named(pt.logical_or)
 logical_xor, logical_not = _named(pt.logical_xor), _named(pt.logical_not)
 
@@ -214,12 +263,12 @@ def reciprocal(x: Any, name: str | None = None) -> Tensor:
 
 def rsqrt(x: Any, name: str | None = None) -> Tensor:
     """``1 / sqrt(x)``."""
-    return 1.0 / pt.sqrt(x)
+    return 1.0 / sqrt(x)
 
 
 def squared_difference(x: Any, y: Any, name: str | None = None) -> Tensor:
     """``(x - y) ** 2``."""
-    return pt.square(pt.subtract(x, y))
+    return pt.square(subtract(x, y))
 
 
 def scalar_mul(scalar: Any, x: Any, name: str | None = None) -> Tensor:
@@ -231,10 +280,40 @@ def add_n(inputs: Sequence[Any], name: str | None = None) -> Tensor:
     """The element-wise sum of a list of same-shape tensors."""
     if not inputs:
         raise InvalidArgumentError("tf.add_n needs at least one tensor")
+    inputs = check_same_dtype("AddN", list(inputs))
     total = pt.convert_to_tensor(inputs[0])
     for t in inputs[1:]:
         total = total + t
     return total
+
+
+def clip_by_norm(t: Any, clip_norm: Any, axes: Any = None, name: str | None = None) -> Tensor:
+    """``t * clip_norm / max(l2norm(t), clip_norm)``: ``t`` with its L2 norm (over ``axes``)
+    at most ``clip_norm``."""
+    t = pt.convert_to_tensor(t)
+    norm = pt.sqrt(pt.sum(pt.square(t), axis=axes, keepdims=True))
+    return t * clip_norm / pt.maximum(norm, clip_norm)
+
+
+def global_norm(t_list: Sequence[Any], name: str | None = None) -> Tensor:
+    """``sqrt(sum of the squares of every entry of every tensor)`` (None entries skipped)."""
+    parts = [pt.sum(pt.square(t)) for t in t_list if t is not None]
+    if not parts:
+        raise InvalidArgumentError("tf.linalg.global_norm: t_list has no tensors")
+    return pt.sqrt(add_n(parts))
+
+
+def clip_by_global_norm(t_list: Sequence[Any], clip_norm: Any, use_norm: Any = None,
+                        name: str | None = None) -> tuple[list[Any], Tensor]:
+    """``(clipped, global_norm)``: every tensor scaled by ``clip_norm / max(global_norm,
+    clip_norm)``, as TensorFlow computes it (None entries stay None)."""
+    if isinstance(t_list, Tensor) or not isinstance(t_list, (list, tuple)):
+        raise InvalidArgumentError("tf.clip_by_global_norm: t_list should be a sequence")
+    norm = global_norm(t_list) if use_norm is None else pt.convert_to_tensor(use_norm)
+    scale = clip_norm * pt.minimum(1.0 / norm, 1.0 / pt.convert_to_tensor(clip_norm,
+                                                                          dtype=norm.dtype))
+    return [None if t is None else t * pt.cast(scale, pt.convert_to_tensor(t).dtype)
+            for t in t_list], norm
 
 
 def clip_by_value(t: Any, clip_value_min: Any, clip_value_max: Any,
@@ -319,6 +398,7 @@ def matmul(a: Any, b: Any, transpose_a: builtins.bool = False, transpose_b: buil
            output_type: Any = None, name: str | None = None) -> Tensor:
     """Matrix product; ``transpose_a``/``transpose_b`` (or the adjoints, equal for real
     tensors) swap the last two axes of an operand first."""
+    a, b = check_same_dtype("MatMul", (a, b))
     a, b = pt.convert_to_tensor(a), pt.convert_to_tensor(b)
     if transpose_a or adjoint_a:
         a = _swap_last(a)
@@ -503,16 +583,51 @@ def eye(num_rows: int, num_columns: int | None = None, batch_shape: Any = None,
     return pt.eye(num_rows, num_columns, dtype=dtype)
 
 
+# tf.range infers its dtype from its arguments' dtypes, the widest in this order.
+_RANGE_DTYPES = ("int32", "int64", "float16", "bfloat16", "float32", "float64")
+
+
+def _range_dtype(v: Any) -> DType:
+    if isinstance(v, Tensor):
+        return v.dtype
+    if isinstance(v, (builtins.bool, np.bool_)):
+        raise InvalidArgumentError(f"tf.range: arguments must be numbers, got {v!r}")
+    if isinstance(v, np.generic):
+        return pt.as_dtype(v.dtype)
+    return int32 if isinstance(v, int) else float32
+
+
 def range(start: Any, limit: Any = None, delta: Any = 1, dtype: Any = None,
           name: str | None = "range") -> Tensor:
-    """``start, start + delta, ...`` below ``limit`` (``range(n)`` is ``0 .. n-1``);
-    int32 for integer arguments, float32 if any is a float."""
+    """``start, start + delta, ...`` below ``limit`` (``range(n)`` is ``0 .. n-1``).
+
+    As in TensorFlow, the dtype is the widest of the arguments' (Python ints int32,
+    floats float32, tensors their own), and the length ``ceil((limit - start) / delta)``
+    and the values ``start + i * delta`` are computed in that dtype: a float32 step of 0.1
+    from 0 to 80 gives 800 elements, not float64's 801.
+    """
     if limit is None:
         start, limit = 0, start
+    args = (start, limit, delta)
     if dtype is None:
-        ints = all(isinstance(v, (int, np.integer)) for v in (start, limit, delta))
-        dtype = int32 if ints else float32
-    return pt.arange(start, limit, delta, dtype=dtype)
+        dtype = builtins.max((_range_dtype(v) for v in args),
+                             key=lambda d: _RANGE_DTYPES.index(d.name)
+                             if d.name in _RANGE_DTYPES else -1)
+    dt = pt.as_dtype(dtype)
+    backend = next((v.backend for v in args if isinstance(v, Tensor)), None)
+    native = np.float32 if dt.name == "bfloat16" else np.dtype(dt.name)
+    s, lim, d = (np.asarray(v.numpy() if isinstance(v, Tensor) else v).astype(native)[()]
+                 for v in args)
+    if d == 0:
+        raise InvalidArgumentError("Requires delta != 0: 0")
+    if (d > 0 and s > lim) or (d < 0 and s < lim):
+        n = 0
+    elif dt.is_floating:
+        n = int(np.ceil(np.abs((lim - s) / d)))
+    else:
+        n = int((abs(int(lim) - int(s)) + abs(int(d)) - 1) // abs(int(d)))
+    values = (s + np.arange(n).astype(native) * d).astype(native)
+    return pt.constant(values, dtype=dt, backend=backend)
 
 
 def linspace(start: Any, stop: Any, num: int, name: str | None = None, axis: int = 0) -> Tensor:
@@ -591,7 +706,12 @@ nn = _namespace("nn", "``tf.nn``: activations and losses computed from logits.",
     "softmax_cross_entropy_with_logits": _softmax_xent,
     "sparse_softmax_cross_entropy_with_logits": _sparse_softmax_xent,
     "l2_loss": _l2_loss, "moments": _moments, "bias_add": _bias_add,
+    "conv1d": _conv.conv1d, "conv2d": _conv.conv2d, "conv2d_transpose": _conv.conv2d_transpose,
+    "max_pool2d": _conv.max_pool2d, "avg_pool2d": _conv.avg_pool2d,
+    "batch_normalization": _conv.batch_normalization,
+    "embedding_lookup": _conv.embedding_lookup,
 })
+repeat = _conv.repeat
 
 _MATH_NAMES = (
     "add", "subtract", "multiply", "divide", "truediv", "realdiv", "floordiv", "floormod",
@@ -608,9 +728,18 @@ math = _namespace("math", "``tf.math``: element-wise math and reductions.", {
     **{n: globals()[n] for n in _MATH_NAMES}, "mod": mod,
 })
 
+def _matvec(a: Any, b: Any, transpose_a: builtins.bool = False, adjoint_a: builtins.bool = False,
+            a_is_sparse: builtins.bool = False, b_is_sparse: builtins.bool = False,
+            name: str | None = None) -> Tensor:
+    """Matrix times vector over the last axes: ``(..., m, n) x (..., n) -> (..., m)``."""
+    out = matmul(a, pt.expand_dims(b, -1), transpose_a=transpose_a, adjoint_a=adjoint_a)
+    return pt.squeeze(out, -1)
+
+
 linalg = _namespace("linalg", "``tf.linalg``: matrix products and norms.", {
     "matmul": matmul, "tensordot": tensordot, "einsum": einsum, "norm": norm, "eye": eye,
     "matrix_transpose": lambda a, name=None: _swap_last(pt.convert_to_tensor(a)),
+    "matvec": _matvec, "global_norm": global_norm,
 })
 
 
@@ -660,7 +789,10 @@ _metrics = _nn.metrics
 _keras_layers = _namespace("keras.layers", "``tf.keras.layers``.", {
     "Layer": _nn.Layer, "Dense": _nn.Dense, "Activation": _nn.Activation,
     "Flatten": _nn.Flatten, "Dropout": _nn.Dropout, "InputLayer": _nn.InputLayer,
-    "Input": _nn.Input,
+    "Input": _nn.Input, "Conv2D": _nn.Conv2D, "MaxPooling2D": _nn.MaxPooling2D,
+    "AveragePooling2D": _nn.AveragePooling2D, "MaxPool2D": _nn.MaxPooling2D,
+    "AvgPool2D": _nn.AveragePooling2D, "BatchNormalization": _nn.BatchNormalization,
+    "LayerNormalization": _nn.LayerNormalization, "Embedding": _nn.Embedding,
 })
 _keras_optimizers = _namespace("keras.optimizers", "``tf.keras.optimizers``.", {
     "Optimizer": _optimizers.Optimizer, "SGD": _optimizers.SGD, "Adam": _optimizers.Adam,
@@ -699,11 +831,35 @@ _keras_activations = _namespace("keras.activations", "``tf.keras.activations``."
 _keras_initializers = _namespace("keras.initializers", "``tf.keras.initializers``.", {
     n: getattr(_nn.initializers, n) for n in _nn.initializers.__all__ if n != "compute_fans"})
 _keras_callbacks = _namespace("keras.callbacks", "``tf.keras.callbacks``.", {
-    "Callback": _nn.Callback, "History": _nn.History})
+    "Callback": _nn.Callback, "History": _nn.History,
+    "EarlyStopping": _nn.training_callbacks.EarlyStopping,
+    "ModelCheckpoint": _nn.training_callbacks.ModelCheckpoint,
+    "LearningRateScheduler": _nn.training_callbacks.LearningRateScheduler})
+_keras_regularizers = _namespace("keras.regularizers", "``tf.keras.regularizers``.", {
+    n: getattr(_nn.regularizers, n) for n in _nn.regularizers.__all__})
+_keras_models = _namespace("keras.models", "``tf.keras.models``.", {
+    "Sequential": _nn.Sequential, "Model": _nn.Model, "load_model": _nn.models.load_model})
+compat = _namespace("compat", "``tf.compat``: the TensorFlow 1 names polytape provides.", {
+    "v1": _namespace("compat.v1", "``tf.compat.v1``.", {
+        "nn": _namespace("compat.v1.nn", "``tf.compat.v1.nn``.", {
+            "fused_batch_norm": _conv.fused_batch_norm})})})
+config = _namespace("config", "``tf.config``: the current backend's devices.", {
+    "list_physical_devices": _devices.list_physical_devices,
+    "list_logical_devices": _devices.list_logical_devices,
+    "set_soft_device_placement": _devices.set_soft_device_placement,
+    "get_soft_device_placement": _devices.get_soft_device_placement,
+    "run_functions_eagerly": _devices._accepted,
+    "functions_run_eagerly": lambda: True,
+    "set_visible_devices": _devices._accepted,
+    "experimental": _namespace("config.experimental", "``tf.config.experimental``.", {
+        "set_memory_growth": _devices._accepted,
+        "list_physical_devices": _devices.list_physical_devices}),
+})
 
 keras = _namespace("keras", "``tf.keras``: Sequential models, layers, optimizers, losses, metrics.", {
     "Sequential": _nn.Sequential, "Model": _nn.Model, "Input": _nn.Input,
     "layers": _keras_layers, "optimizers": _keras_optimizers, "losses": _keras_losses,
     "metrics": _keras_metrics, "activations": _keras_activations,
     "initializers": _keras_initializers, "callbacks": _keras_callbacks,
+    "regularizers": _keras_regularizers, "models": _keras_models,
 })

@@ -39,10 +39,11 @@ from .. import random as pt_random
 from ..backend_selection import get_backend
 from ..creation import constant
 from ..dtypes import DType, as_dtype, float32
-from ..errors import InvalidArgumentError, ShapeError
+from ..errors import InvalidArgumentError, ShapeError, unsupported
 from ..tensor import Tensor, Variable
 from . import activations as activations_module
 from . import initializers as initializers_module
+from . import regularizers as regularizers_module
 
 __all__ = ["Layer", "Dense", "Activation", "Flatten", "Dropout", "InputLayer", "Input"]
 
@@ -81,9 +82,7 @@ class Layer:
 
     def __init__(self, trainable: bool = True, name: str | None = None, dtype: Any = None,
                  input_shape: Sequence[int | None] | None = None, **kwargs: Any) -> None:
-        if kwargs:
-            raise InvalidArgumentError(f"{type(self).__name__}: unrecognized keyword "
-                                       f"arguments {sorted(kwargs)}")
+        unsupported(kwargs, type(self).__name__)
         object.__setattr__(self, "_tracked", [])
         self._frozen_ids: set[int] = set()  # weights created non-trainable stay so
         self.name = name or unique_name(_snake(type(self).__name__))
@@ -194,7 +193,8 @@ class Layer:
 
     # -- building and calling ------------------------------------------------------------------
     def add_weight(self, shape: Sequence[int] = (), initializer: Any = None, dtype: Any = None,
-                   trainable: bool = True, name: str | None = None) -> Variable:
+                   trainable: bool = True, name: str | None = None,
+                   regularizer: Any = None) -> Variable:
         """Create a variable of ``shape`` on the layer's backend and track it.
 
         ``initializer`` is a name, an initializer or a callable (default
@@ -217,7 +217,20 @@ class Layer:
         if not trainable:
             self._frozen_ids.add(id(var))
         self._track(var)
+        if regularizer is not None:
+            self.__dict__.setdefault("_weight_regularizers", []).append((regularizers_module.get(
+                regularizer), var))
         return var
+
+    @property
+    def losses(self) -> list[Tensor]:
+        """The regularization penalties of this layer's and its sublayers' weights, computed
+        from their current values (``fit`` adds their sum to the training loss)."""
+        out = [reg(v) for reg, v in self.__dict__.get("_weight_regularizers", [])]
+        for t in self._tracked:
+            if isinstance(t, Layer):
+                out.extend(t.losses)
+        return out
 
     def build(self, input_shape: Any) -> None:
         """Create the weights for inputs of ``input_shape`` (the default creates none)."""
@@ -328,10 +341,13 @@ class Dense(Layer):
 
     def __init__(self, units: int, activation: Any = None, use_bias: bool = True,
                  kernel_initializer: Any = "glorot_uniform", bias_initializer: Any = "zeros",
-                 input_dim: int | None = None, **kwargs: Any) -> None:
+                 input_dim: int | None = None, kernel_regularizer: Any = None,
+                 bias_regularizer: Any = None, **kwargs: Any) -> None:
         if input_dim is not None and "input_shape" not in kwargs:
             kwargs["input_shape"] = (input_dim,)
         super().__init__(**kwargs)
+        self._regularizers = {"kernel": regularizers_module.get(kernel_regularizer),
+                              "bias": regularizers_module.get(bias_regularizer)}
         if isinstance(units, bool) or not isinstance(units, (int, np.integer)) or units <= 0:
             raise InvalidArgumentError(f"Dense: units must be a positive int, got {units!r}")
         self.units = int(units)
@@ -343,13 +359,16 @@ class Dense(Layer):
         self.bias: Variable | None = None
 
     def build(self, input_shape: Any) -> None:
+        if isinstance(input_shape, list):
+            input_shape = tuple(input_shape)  # Keras code builds with lists: build([2])
         if not isinstance(input_shape, tuple) or len(input_shape) < 1 or input_shape[-1] is None:
             raise ShapeError(f"Dense {self.name!r}: needs inputs with a known last dimension, "
                              f"got shape {input_shape}")
         self.kernel = self.add_weight((input_shape[-1], self.units), self.kernel_initializer,
-                                      name="kernel")
+                                      name="kernel", regularizer=self._regularizers["kernel"])
         if self.use_bias:
-            self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias")
+            self.bias = self.add_weight((self.units,), self.bias_initializer, name="bias",
+                                        regularizer=self._regularizers["bias"])
         self.built = True
 
     def call(self, inputs: Tensor) -> Tensor:

@@ -20,6 +20,8 @@ order is drawn on the host from :mod:`polytape.random`'s generator, so
 from __future__ import annotations
 
 import math
+import os
+import pickle
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -28,7 +30,7 @@ import numpy as np
 from .. import optimizers as optimizers_module
 from .. import random as pt_random
 from ..creation import constant
-from ..errors import InvalidArgumentError, ShapeError
+from ..errors import InvalidArgumentError, ShapeError, unsupported
 from ..tape import GradientTape
 from ..tensor import Tensor
 from . import losses as losses_module
@@ -36,7 +38,7 @@ from . import metrics as metrics_module
 from .callbacks import Callback, CallbackList, History, Progbar, ProgbarLogger
 from .layers import InputLayer, Layer, unique_name
 
-__all__ = ["Model", "Sequential"]
+__all__ = ["Model", "Sequential", "load_model"]
 
 # Accepted by Keras' compile for graph-mode tuning; polytape runs eagerly, so they do nothing.
 _IGNORED_COMPILE_ARGS = ("run_eagerly", "jit_compile", "steps_per_execution")
@@ -48,6 +50,29 @@ def _verbosity(verbose: Any) -> int:
     if verbose not in (0, 1, 2, True, False):
         raise InvalidArgumentError(f"verbose must be 0, 1, 2 or 'auto', got {verbose!r}")
     return int(verbose)
+
+
+def _sample_weights(y: Tensor, class_weight: Any, sample_weight: Any, n: int) -> Any:
+    """Per-sample loss weights from Keras' ``class_weight`` and ``sample_weight`` (None: all 1)."""
+    if class_weight is None and sample_weight is None:
+        return None
+    w = np.ones(n, dtype=np.float32)
+    if sample_weight is not None:
+        sw = np.asarray(sample_weight.numpy() if isinstance(sample_weight, Tensor)
+                        else sample_weight, dtype=np.float32).reshape(-1)
+        if sw.shape[0] != n:
+            raise ShapeError(f"fit: sample_weight has {sw.shape[0]} entries for {n} samples")
+        w = w * sw
+    if class_weight is not None:
+        if not isinstance(class_weight, dict):
+            raise InvalidArgumentError(f"fit: class_weight must be a dict {{class: weight}}, "
+                                       f"got {class_weight!r}")
+        labels = np.asarray(y.numpy())
+        if labels.ndim > 1:  # one-hot (Keras takes the argmax) or a trailing axis of 1
+            labels = labels.argmax(-1) if labels.shape[-1] != 1 else labels[..., 0]
+        labels = np.round(labels).astype(np.int64).reshape(n)
+        w = w * np.array([class_weight.get(int(c), 1.0) for c in labels], dtype=np.float32)
+    return constant(w, backend=y._backend)
 
 
 def _as_data(x: Any, name: str) -> Tensor:
@@ -87,9 +112,8 @@ class Model(Layer):
         ``"binary_crossentropy"``, ``"sparse_categorical_crossentropy"``, a
         :class:`~polytape.nn.losses.Loss` or a function ``(y_true, y_pred)``) and the
         metrics (names like ``"accuracy"``, ``"mae"``, or metric objects)."""
-        unknown = sorted(k for k in kwargs if k not in _IGNORED_COMPILE_ARGS)
-        if unknown:
-            raise InvalidArgumentError(f"compile: unrecognized arguments {unknown}")
+        unsupported({k: v for k, v in kwargs.items() if k not in _IGNORED_COMPILE_ARGS},
+                    "Model.compile")
         self.optimizer = optimizers_module.get(optimizer)
         self.loss = loss
         if loss is None:
@@ -108,22 +132,24 @@ class Model(Layer):
         """``["loss", *metric names]``, the order ``evaluate`` returns them in."""
         return ["loss"] + [m.name for m in self._metrics]
 
-    def compute_loss(self, y: Any, y_pred: Tensor) -> Tensor:
-        """The compiled loss of one batch."""
+    def compute_loss(self, y: Any, y_pred: Tensor, sample_weight: Any = None) -> Tensor:
+        """The compiled loss of one batch (weighted per sample by ``sample_weight``)."""
         if self._loss_fn is None:
             raise InvalidArgumentError("this model has no loss: call compile(loss=...) first")
-        return self._loss_fn(y, y_pred)
+        return self._loss_fn(y, y_pred, sample_weight=sample_weight)
 
     def _check_compiled(self, what: str) -> None:
         if not self.compiled:
             raise InvalidArgumentError(f"{what}: call model.compile(optimizer=..., loss=...) first")
 
     # -- one batch --------------------------------------------------------------------------------
-    def train_step(self, x: Tensor, y: Tensor) -> tuple[float, Tensor]:
+    def train_step(self, x: Tensor, y: Tensor, sample_weight: Any = None) -> tuple[float, Tensor]:
         """One optimizer step on a batch: ``(loss value, predictions)``."""
         with GradientTape() as tape:
             y_pred = self(x, training=True)
-            loss = self.compute_loss(y, y_pred)
+            loss = self.compute_loss(y, y_pred, sample_weight)
+            for penalty in self.losses:  # weight regularizers
+                loss = loss + penalty
         variables = self.trainable_variables
         if not variables:
             raise InvalidArgumentError("fit: the model has no trainable variables")
@@ -158,7 +184,9 @@ class Model(Layer):
     def fit(self, x: Any = None, y: Any = None, batch_size: int | None = None, epochs: int = 1,
             verbose: Any = "auto", callbacks: Sequence[Callback] | None = None,
             validation_split: float = 0.0, validation_data: Any = None, shuffle: bool = True,
-            initial_epoch: int = 0) -> History:
+            class_weight: dict[int, float] | None = None, sample_weight: Any = None,
+            initial_epoch: int = 0, steps_per_epoch: int | None = None,
+            **kwargs: Any) -> History:
         """Train for ``epochs`` passes over ``(x, y)`` in batches of ``batch_size`` (32).
 
         ``shuffle`` reorders the samples every epoch; ``validation_split`` holds out
@@ -167,7 +195,13 @@ class Model(Layer):
         ``val_loss`` (and ``val_<metric>``) to the logs. ``verbose=1`` prints a
         progress bar per epoch, ``2`` one line per epoch, ``0`` nothing. Returns a
         :class:`~polytape.nn.callbacks.History` (also kept as ``model.history``).
+
+        ``class_weight`` (``{class: weight}``) and ``sample_weight`` weigh each sample's
+        loss, as in Keras. ``steps_per_epoch`` limits the batches per epoch; the next epoch
+        goes on from the next batch (wrapping around), as Keras 3 does with arrays.
+        Weight regularizers' penalties (``layer.losses``) are added to the loss.
         """
+        unsupported(kwargs, "Model.fit")
         self._check_compiled("fit")
         if self._loss_fn is None:
             raise InvalidArgumentError("fit: the model was compiled without a loss")
@@ -177,6 +211,7 @@ class Model(Layer):
         if y.shape[0] != n:
             raise ShapeError(f"fit: x has {n} samples, y has {y.shape[0]}")
         batch_size = self._batch_size(batch_size)
+        weights = _sample_weights(y, class_weight, sample_weight, n)
         val = None
         if validation_data is not None:
             if not (isinstance(validation_data, (tuple, list)) and len(validation_data) == 2):
@@ -193,7 +228,14 @@ class Model(Layer):
                     f"{'training' if split_at == 0 else 'validation'} out of {n}")
             val = (x[split_at:], y[split_at:])
             x, y, n = x[:split_at], y[:split_at], split_at
+            weights = None if weights is None else weights[:split_at]
         steps = math.ceil(n / batch_size)
+        if steps_per_epoch is not None:
+            if isinstance(steps_per_epoch, bool) or int(steps_per_epoch) <= 0:
+                raise InvalidArgumentError(f"fit: steps_per_epoch must be a positive int, got "
+                                           f"{steps_per_epoch!r}")
+            steps = int(steps_per_epoch)
+        cursor = 0  # with steps_per_epoch, epochs go on where the previous one stopped
         history = History()
         cbs = list(callbacks or [])
         if verbose:
@@ -209,11 +251,17 @@ class Model(Layer):
             total, seen = 0.0, 0
             logs: dict[str, float] = {}
             for step in range(steps):
-                lo, hi = step * batch_size, min(n, (step + 1) * batch_size)
+                if steps_per_epoch is None:
+                    lo, hi = step * batch_size, min(n, (step + 1) * batch_size)
+                else:
+                    lo = (cursor % math.ceil(n / batch_size)) * batch_size
+                    hi = min(n, lo + batch_size)
+                    cursor += 1
                 idx = order[lo:hi] if order is not None else slice(lo, hi)
                 xb, yb = x[idx], y[idx]
+                wb = None if weights is None else weights[idx]
                 run.on_train_batch_begin(step)
-                loss, y_pred = self.train_step(xb, yb)
+                loss, y_pred = self.train_step(xb, yb, wb)
                 total += loss * (hi - lo)
                 seen += hi - lo
                 self._update_metrics(yb, y_pred)
@@ -247,6 +295,35 @@ class Model(Layer):
             Progbar(math.ceil(x.shape[0] / bs), verbose).update(
                 math.ceil(x.shape[0] / bs), results, finalize=True)
         return self._results(results, return_dict)
+
+    # -- saving ----------------------------------------------------------------------------------
+    def save_weights(self, filepath: Any, overwrite: bool = True) -> None:
+        """Write :attr:`weights` to ``filepath`` as a NumPy ``.npz`` archive (whatever the
+        extension: arrays ``weight_0``, ``weight_1``, ... in :attr:`weights` order, and
+        their names in ``names``). This is polytape's format, not Keras' HDF5."""
+        path = os.fspath(filepath)
+        if not overwrite and os.path.exists(path):
+            raise InvalidArgumentError(f"save_weights: {path!r} exists and overwrite=False")
+        arrays = {f"weight_{i}": w for i, w in enumerate(self.get_weights())}
+        with open(path, "wb") as f:  # a file object: np.savez would append ".npz" to a name
+            np.savez(f, names=np.array([v.name for v in self.weights]), **arrays)
+
+    def load_weights(self, filepath: Any) -> None:
+        """Read weights written by :meth:`save_weights` (checked first: a wrong count or
+        shape raises and changes nothing). Build the model first (call it once)."""
+        with np.load(os.fspath(filepath)) as data:
+            count = sum(1 for k in data.files if k.startswith("weight_"))
+            self.set_weights([data[f"weight_{i}"] for i in range(count)])
+
+    def save(self, filepath: Any, overwrite: bool = True) -> None:
+        """Write the whole model (architecture, weights, optimizer state) to ``filepath``
+        with :mod:`pickle` (polytape's format, whatever the extension; read it back with
+        :func:`load_model`). Only load files you trust, as with any pickle."""
+        path = os.fspath(filepath)
+        if not overwrite and os.path.exists(path):
+            raise InvalidArgumentError(f"save: {path!r} exists and overwrite=False")
+        with open(path, "wb") as f:
+            pickle.dump(self, f)
 
     def predict(self, x: Any, batch_size: int | None = None, verbose: Any = "auto") -> np.ndarray:
         """The model's outputs for every sample of ``x``, as one NumPy array."""
@@ -411,3 +488,13 @@ class Sequential(Model):
         for layer in self._stack:
             x = layer(x, training=training)
         return x
+
+
+def load_model(filepath: Any) -> Model:
+    """The model :meth:`Model.save` wrote to ``filepath`` (a pickle: load only files you
+    trust)."""
+    with open(os.fspath(filepath), "rb") as f:
+        model = pickle.load(f)
+    if not isinstance(model, Model):
+        raise InvalidArgumentError(f"load_model: {filepath!r} does not hold a polytape model")
+    return model

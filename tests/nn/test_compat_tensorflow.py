@@ -18,7 +18,7 @@ def test_gradients_raises_tf2s_eager_error():
                                "Use tf.GradientTape instead.")
 
 
-@pytest.mark.parametrize("path", ["data", "Session", "keras.layers.Conv2D", "nn.conv2d",
+@pytest.mark.parametrize("path", ["data", "Session", "keras.layers.LSTM", "nn.conv3d",
                                   "random.stateless_normal", "keras.applications"])
 def test_unsupported_names_say_polytape_does_not_provide_them(path):
     obj = tf

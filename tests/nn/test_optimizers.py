@@ -289,8 +289,8 @@ def test_gradient_clipping(backend):
 
 
 def test_bad_hyperparameters_raise():
-    with pytest.raises(ValueError, match="learning_rate"):
-        pt.optimizers.Adam(lr=0.01)
+    with pytest.raises(pt.NotProvidedError, match=r"does not provide Adam\(lr=.*learning_rate"):
+        pt.optimizers.Adam(lr=0.01)  # an argument polytape does not take: one consistent error
     with pytest.raises(ValueError, match="momentum"):
         pt.optimizers.SGD(momentum=1.5)
     with pytest.raises(ValueError):
