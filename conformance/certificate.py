@@ -27,6 +27,7 @@ from typing import Any
 
 from .matrix import CatalogEntry, build_matrix, dtype_verdicts
 from .suite import GROUP_TITLES, SUITE_VERSION
+from .ulp import ulp_markdown, ulp_table
 
 __all__ = ["CaseResult", "BackendRecord", "Certificate", "FAILING", "verdict_label",
            "MATRIX_SYMBOLS"]
@@ -60,6 +61,7 @@ class CaseResult:
     source: str | None = None
     op: str | None = None
     tolerance_sources: str | None = None
+    max_ulp: float | None = None
 
 
 @dataclass
@@ -215,6 +217,7 @@ class Certificate:
                 matrix = self.matrix(b)
                 entry["matrix"] = matrix
                 entry["dtype_verdicts"] = dtype_verdicts(matrix)
+            entry["ulp"] = ulp_table(results)
             entry["cases"] = [asdict(r) for r in results]
             backends.append(entry)
         return {
@@ -323,6 +326,7 @@ class Certificate:
                          f"{c['skipped']} | {worst_txt} | {sum(r.duration for r in rs):.1f} s |")
         lines.append("")
         lines += self._overrides_markdown(b, results)
+        lines += ulp_markdown(results)
         if matrix["ops"]:
             lines += [f"### Coverage matrix: op × dtype ({len(matrix['ops'])} ops)", "",
                       "<details><summary>op × dtype table</summary>", "",

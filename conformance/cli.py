@@ -8,6 +8,7 @@ Usage::
                          [--xfail-file [NAME=]FILE]... [--list] [-v] [-- PYTEST-ARGS...]
     polytape conformance report CERT.json... [--html FILE.html] [--markdown FILE.md]
     polytape conformance report --compare OLD.json NEW.json
+    polytape conformance --self-test [--fault NAME]... [-q]
     polytape conformance merge CERT.json... [--report FLEET.json] [--markdown FLEET.md]
                                [--html FLEET.html]
 
@@ -40,6 +41,7 @@ from .expected_failures import parse_spec
 from .merge import merge_main
 from .plugin import DEFAULT_JSON, DEFAULT_MARKDOWN
 from .scoreboard import report_main
+from .self_test import main as self_test_main
 
 __all__ = ["main", "build_parser", "pytest_args", "invocation"]
 
@@ -133,6 +135,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_main(argv[1:])
     if argv[:1] == ["merge"]:
         return merge_main(argv[1:])
+    if "--self-test" in argv:
+        return self_test_main([a for a in argv if a != "--self-test"])
     extra: list[str] = []
     if "--" in argv:
         i = argv.index("--")

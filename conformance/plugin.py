@@ -207,7 +207,7 @@ class ConformanceRun:
                 op=props.get("polytape_op"))
         result.duration += getattr(report, "duration", 0.0) or 0.0
         for key in ("max_error", "rtol", "atol", "error_ratio", "tolerance_source",
-                    "tolerance_sources"):
+                    "tolerance_sources", "max_ulp"):
             if f"polytape_{key}" in props:
                 setattr(result, key, props[f"polytape_{key}"])
         xfail = getattr(report, "wasxfail", None)
