@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "default: every available backend")
     p.add_argument("--dtype", action="append", default=[], metavar="DTYPE",
                    help="only cases in this dtype (repeatable), e.g. float32")
+    p.add_argument("--samples", type=int, default=0, metavar="N",
+                   help="draw N more random inputs per op, dtype and sample (default 0)")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="seed of the random draws; printed and stored in the certificate")
     p.add_argument("-k", dest="keyword", default=None, metavar="EXPR",
                    help="only cases whose id matches the pytest -k expression, e.g. 'exp and float16'")
     p.add_argument("--report", default=None, metavar="FILE.json",
@@ -109,6 +113,8 @@ def pytest_args(options: argparse.Namespace, extra: Sequence[str], inifile: str)
     for f in options.xfail_file:
         name, path = parse_spec(f)
         args += ["--polytape-xfail-file", f"{name}={path.resolve()}" if name else str(path.resolve())]
+    if options.samples:
+        args += ["--polytape-samples", str(options.samples), "--polytape-seed", str(options.seed)]
     if options.keyword:
         args += ["-k", options.keyword]
     if options.list:

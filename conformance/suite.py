@@ -31,6 +31,7 @@ GROUP_TITLES = {
     "layouts": "Layouts and shapes",
     "hygiene": "Kernel hygiene",
     "integer semantics": "Exact integer and bool semantics",
+    "random": "Random draws (--samples N --seed S)",
 }
 
 
@@ -74,6 +75,7 @@ SOURCES: dict[str, Callable[[], list]] = {
     "layouts": _simple("layouts", "layout_cases"),
     "hygiene": _simple("hygiene", "hygiene_cases"),
     "integer_semantics": _simple("hygiene", "integer_cases"),
+    "random": _simple("random_cases", "random_cases"),
     "plugins": _plugins,
 }
 

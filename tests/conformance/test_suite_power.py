@@ -73,3 +73,38 @@ def test_self_test_kills_every_faulty_backend_with_its_own_op():
         assert case.startswith(f"{k.fault.op}-{k.fault.name}"), (k.fault.name, k.case_id)
     assert result.control_failures == [] and result.control_cases > 500
     assert result.ok and result.killed == len(FAULTS)
+
+
+def test_random_draws_seed_and_reproduce_command(certify, register_backend, variant):
+    """--samples/--seed add draws, the seed is in the certificate, a failure says how to rerun it."""
+    from polytape.conformance.random_cases import configure
+
+    try:
+        name = register_backend(variant("rand_exp", exp=lambda x: (np.exp(x) * 1.25).astype(x.dtype)),
+                                "rand_exp")
+        cert = certify("--backend", name, "--samples", "2", "--seed", "11",
+                       "-k", f"test_random and (exp-{name} or sin-{name})")
+        assert cert.code == 1
+        assert cert.data["run"]["random"] == {"samples": 2, "seed": 11}
+        failures = cert.backend(name)["failures"]
+        ids = {f["id"] for f in failures}
+        assert f"test_random.py::test_random[exp-{name}-float32]" in ids
+        cmd = [f for f in failures if f["id"].endswith(f"[exp-{name}-float32]")][0]["reproduce"]
+        assert cmd == (f"polytape conformance --backend {name} --samples 2 --seed 11 "
+                       f"-k 'test_random[exp-{name}-float32]'")
+        assert f"reproduce: `{cmd}`" in cert.markdown
+        assert "Seed: 11, random draws per sample: 2" in cert.markdown
+        passed = {c["case"] for c in cert.cases(name, "passed")}
+        assert "sin" in passed
+    finally:
+        configure(0, 0)  # the in-process run set them for this process
+
+
+def test_self_test_command_line(capsys):
+    from polytape.conformance import cli
+
+    code = cli.main(["--self-test", "--fault", "f_sign_zero_is_one", "--fault", "f_astype_rounds"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "self-test: 2 of 2 faulty backends killed (100%)" in out
+    assert "f_sign_zero_is_one" in out and "killed by edge_values:sign-f_sign_zero_is_one" in out
