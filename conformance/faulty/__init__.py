@@ -274,8 +274,8 @@ FAULTS: tuple[Fault, ...] = (
        lambda k: {"logsumexp": _no_shift_logsumexp}),
     _T("f_log_softmax_no_shift", "log_softmax", "special values",
        "log_softmax without max-subtraction", lambda k: {"log_softmax": _no_shift_log_softmax}),
-    _T("f_sigmoid_naive", "sigmoid", "special values", "sigmoid as 1/(1+exp(-x)) in the dtype "
-       "(NaN-free but 0 for large negative x in float64 subnormal range, inf intermediates)",
+    _T("f_sigmoid_naive", "sigmoid", "special values",
+       "sigmoid as 1/(1+exp(-x)) in float32: 0 where the result is subnormal, float32-accurate",
        lambda k: {"sigmoid": lambda x: (1 / (1 + np.exp(-np.asarray(x, np.float32))))
                   .astype(x.dtype)}),
     _T("f_softplus_naive", "softplus", "special values", "softplus as log(1+exp(x)): inf for x > 88",
