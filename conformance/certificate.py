@@ -26,7 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from .matrix import CatalogEntry, build_matrix, dtype_verdicts
+from .random_cases import reproduce_command
 from .suite import GROUP_TITLES, SUITE_VERSION
+from .ulp import ulp_markdown, ulp_table
 
 __all__ = ["CaseResult", "BackendRecord", "Certificate", "FAILING", "verdict_label",
            "MATRIX_SYMBOLS"]
@@ -60,6 +62,7 @@ class CaseResult:
     source: str | None = None
     op: str | None = None
     tolerance_sources: str | None = None
+    max_ulp: float | None = None
 
 
 @dataclass
@@ -209,12 +212,14 @@ class Certificate:
             entry["worst"] = {g: _worst_dict(rs) for g, rs in _by_group(results).items()}
             entry["known_gaps"] = [{"id": r.id, "reason": r.message} for r in results
                                    if r.outcome == "xfailed"]
-            entry["failures"] = [{"id": r.id, "outcome": r.outcome, "message": r.message}
+            entry["failures"] = [{"id": r.id, "outcome": r.outcome, "message": r.message,
+                                  "reproduce": self.reproduce(b.spec, r.id)}
                                  for r in results if r.outcome in FAILING]
             if b.available:
                 matrix = self.matrix(b)
                 entry["matrix"] = matrix
                 entry["dtype_verdicts"] = dtype_verdicts(matrix)
+            entry["ulp"] = ulp_table(results)
             entry["cases"] = [asdict(r) for r in results]
             backends.append(entry)
         return {
@@ -235,6 +240,12 @@ class Certificate:
             "expected_failure_entries": self.expected_failures,
             "suite_tolerance_overrides": self.suite_overrides,
         }
+
+    def reproduce(self, backend: str, case_id: str) -> str:
+        """The one command that runs case ``case_id`` of ``backend`` again, with this run's
+        random draws (``--samples``/``--seed``)."""
+        rand = self.run.get("random") or {}
+        return reproduce_command(backend, case_id, rand.get("samples", 0), rand.get("seed", 0))
 
     def write_json(self, path: str | Path) -> Path:
         """Write the JSON certificate; returns its path."""
@@ -323,6 +334,7 @@ class Certificate:
                          f"{c['skipped']} | {worst_txt} | {sum(r.duration for r in rs):.1f} s |")
         lines.append("")
         lines += self._overrides_markdown(b, results)
+        lines += ulp_markdown(results)
         if matrix["ops"]:
             lines += [f"### Coverage matrix: op × dtype ({len(matrix['ops'])} ops)", "",
                       "<details><summary>op × dtype table</summary>", "",
@@ -336,6 +348,7 @@ class Certificate:
             for r in failures:
                 lines.append(f"- `{r.id}` ({r.outcome}){_error_text(r)}")
                 lines += _quoted(r.message)
+                lines += ["", f"  reproduce: `{self.reproduce(b.spec, r.id)}`"]
             lines.append("")
         gaps = [r for r in results if r.outcome == "xfailed"]
         if gaps:
@@ -400,6 +413,11 @@ class Certificate:
             f"`{f['path']}`" + (f" (backend {f['backend']})" if f.get("backend") else "")
             + f" {f['sha256']}" for f in files) or "none"))
         lines.append(f"- Random inputs: {run.get('seed', '?')}")
+        rand = run.get("random") or {}
+        samples, seed = rand.get("samples", 0), rand.get("seed", 0)
+        template = reproduce_command("<backend>", "test_value[<case id>]", samples, seed)
+        lines.append(f"- Seed: {seed}, random draws per sample: {samples}; reproduce a "
+                     f"failure with `{template}`")
         lines.append(f"- Started {run.get('started', '?')}, finished {run.get('finished', '?')}"
                      + (f", {run['duration_s']:.1f} s" if run.get("duration_s") is not None else ""))
         packages = env.get("packages", {})

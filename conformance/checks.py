@@ -39,6 +39,14 @@ class Measurement:
     # Every non-table tolerance any comparison used, so the certificate can say which
     # cases an override actually loosened (not only the worst comparison's).
     sources: set[str] = field(default_factory=set)
+    # The worst error in ULPs of the result's dtype any comparison measured (edge values,
+    # precision cases); the certificate's ULP columns.
+    max_ulp: float | None = None
+
+    def add_ulp(self, ulps: float) -> None:
+        """Record one comparison's worst error in ULPs."""
+        if self.max_ulp is None or ulps > self.max_ulp or math.isnan(ulps):
+            self.max_ulp = ulps
 
     def add(self, max_error: float, ratio: float, tol: Tolerance) -> None:
         """Record one comparison."""
@@ -58,7 +66,9 @@ class Measurement:
                 ("polytape_error_ratio", _finite(self.ratio)),
                 ("polytape_tolerance_source", self.source),
                 ("polytape_comparisons", self.comparisons),
-                ("polytape_tolerance_sources", "; ".join(sorted(self.sources)))]
+                ("polytape_tolerance_sources", "; ".join(sorted(self.sources)))] + (
+                    [("polytape_max_ulp", _finite(self.max_ulp))] if self.max_ulp is not None
+                    else [])
 
 
 def _finite(x: float | None) -> Any:

@@ -8,6 +8,7 @@ Usage::
                          [--xfail-file [NAME=]FILE]... [--list] [-v] [-- PYTEST-ARGS...]
     polytape conformance report CERT.json... [--html FILE.html] [--markdown FILE.md]
     polytape conformance report --compare OLD.json NEW.json
+    polytape conformance --self-test [--fault NAME]... [-q]
     polytape conformance merge CERT.json... [--report FLEET.json] [--markdown FLEET.md]
                                [--html FLEET.html]
 
@@ -40,6 +41,7 @@ from .expected_failures import parse_spec
 from .merge import merge_main
 from .plugin import DEFAULT_JSON, DEFAULT_MARKDOWN
 from .scoreboard import report_main
+from .self_test import main as self_test_main
 
 __all__ = ["main", "build_parser", "pytest_args", "invocation"]
 
@@ -60,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
                         "default: every available backend")
     p.add_argument("--dtype", action="append", default=[], metavar="DTYPE",
                    help="only cases in this dtype (repeatable), e.g. float32")
+    p.add_argument("--samples", type=int, default=0, metavar="N",
+                   help="draw N more random inputs per op, dtype and sample (default 0)")
+    p.add_argument("--seed", type=int, default=0, metavar="S",
+                   help="seed of the random draws; printed and stored in the certificate")
     p.add_argument("-k", dest="keyword", default=None, metavar="EXPR",
                    help="only cases whose id matches the pytest -k expression, e.g. 'exp and float16'")
     p.add_argument("--report", default=None, metavar="FILE.json",
@@ -107,6 +113,8 @@ def pytest_args(options: argparse.Namespace, extra: Sequence[str], inifile: str)
     for f in options.xfail_file:
         name, path = parse_spec(f)
         args += ["--polytape-xfail-file", f"{name}={path.resolve()}" if name else str(path.resolve())]
+    if options.samples:
+        args += ["--polytape-samples", str(options.samples), "--polytape-seed", str(options.seed)]
     if options.keyword:
         args += ["-k", options.keyword]
     if options.list:
@@ -133,6 +141,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return report_main(argv[1:])
     if argv[:1] == ["merge"]:
         return merge_main(argv[1:])
+    if "--self-test" in argv:
+        return self_test_main([a for a in argv if a != "--self-test"])
     extra: list[str] = []
     if "--" in argv:
         i = argv.index("--")

@@ -48,6 +48,9 @@ from .environment import backend_environment, file_digest, host_environment, sui
 from .expected_failures import from_backend, load_file, match, parse_spec
 from .matrix import CatalogEntry
 from .overrides import backend_overrides, suite_overrides
+from .random_cases import configure as configure_random
+from .random_cases import reproduce_command
+from .random_cases import settings as random_settings
 from .suite import cases
 
 __all__ = ["ConformanceRun", "DEFAULT_JSON", "DEFAULT_MARKDOWN"]
@@ -82,6 +85,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--polytape-overwrite", action="store_true", default=False,
                     help="replace existing certificates at the default paths (otherwise a "
                          "timestamped name is used)")
+    group.addoption("--polytape-samples", type=int, default=0, metavar="N",
+                    help="draw N more random inputs per op, dtype and sample (group random)")
+    group.addoption("--polytape-seed", type=int, default=0, metavar="S",
+                    help="the seed of those draws (stored in the certificate)")
     # Set by `polytape conformance`: messages name its flags, and progress is one line per
     # step with elapsed time and ETA instead of pytest's dots.
     group.addoption("--polytape-cli", action="store_true", default=False, help=argparse_suppress())
@@ -207,7 +214,7 @@ class ConformanceRun:
                 op=props.get("polytape_op"))
         result.duration += getattr(report, "duration", 0.0) or 0.0
         for key in ("max_error", "rtol", "atol", "error_ratio", "tolerance_source",
-                    "tolerance_sources"):
+                    "tolerance_sources", "max_ulp"):
             if f"polytape_{key}" in props:
                 setattr(result, key, props[f"polytape_{key}"])
         xfail = getattr(report, "wasxfail", None)
@@ -312,7 +319,12 @@ class ConformanceRun:
                "finished": _utc(), "duration_s": round(finished - self.started, 2),
                "suite": suite_revision(), "xfail_files": files,
                "seed": "fixed: each case draws its inputs from numpy.random.default_rng("
-                       "crc32('<op>/<sample>')), the same on every run and backend"}
+                       "crc32('<op>/<sample>')), the same on every run and backend"
+                       + (f"; plus {random_settings()['samples']} random draws per sample "
+                          f"with seed {random_settings()['seed']}"
+                          if random_settings()["samples"] else ""),
+               "random": random_settings(),
+               "reproduce": reproduce_command("<backend>", "test_value[<case id>]")}
         self.certificate = Certificate(self.backends, list(self.results.values()),
                                        self.unavailable, selection,
                                        [e.as_dict() for e in self.entries], exitstatus,
@@ -432,6 +444,8 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", f"{MARKER}(source): a polytape conformance test "
                                        "function, parametrised with the cases of `source`")
     config.addinivalue_line("markers", "polytape_owner(plugin): the plugin that added a case")
+    configure_random(_option(config, "polytape_samples", 0) or 0,
+                     _option(config, "polytape_seed", 0) or 0)
     get_run(config)
 
 

@@ -26,6 +26,12 @@ GROUP_TITLES = {
     "jacobian": "Jacobians and forward mode",
     "training": "Training convergence",
     "errors": "Errors",
+    "edge values": "Edge values (IEEE 754 special cases, ULPs)",
+    "precision": "Precision of long reductions",
+    "layouts": "Layouts and shapes",
+    "hygiene": "Kernel hygiene",
+    "integer semantics": "Exact integer and bool semantics",
+    "random": "Random draws (--samples N --seed S)",
 }
 
 
@@ -64,6 +70,12 @@ SOURCES: dict[str, Callable[[], list]] = {
     "jacobian": _jacobian,
     "training": _simple("training_cases", "training_cases"),
     "errors": _simple("error_cases", "error_cases"),
+    "edge_values": _simple("edge_values", "edge_value_cases"),
+    "precision": _simple("precision", "precision_cases"),
+    "layouts": _simple("layouts", "layout_cases"),
+    "hygiene": _simple("hygiene", "hygiene_cases"),
+    "integer_semantics": _simple("hygiene", "integer_cases"),
+    "random": _simple("random_cases", "random_cases"),
     "plugins": _plugins,
 }
 

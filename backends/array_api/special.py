@@ -50,6 +50,8 @@ def erf(xp: Any, x: Any) -> Any:
     far = 1.0 - _ONE_OVER_SQRT_PI * xp.exp(-large * large) / frac
 
     r = xp.where(ax < _CROSSOVER, near, far)
+    # erf is odd, erf(-0.0) included (C's erf and the float64 reference give -0.0).
     r = xp.where(x < 0, -r, r)
+    r = xp.where(x == 0, x, r)
     # NumPy < 2 promotes a 0-d float32 next to the Python constants above to float64.
     return r if r.dtype == x.dtype else xp.astype(r, x.dtype)

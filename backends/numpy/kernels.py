@@ -18,6 +18,7 @@ from functools import partial
 from typing import Any
 
 import array_api_compat.numpy as compat_numpy
+import ml_dtypes
 import numpy as np
 
 from polytape.backends.array_api.indexing import is_basic
@@ -202,11 +203,22 @@ def _vectorized_math_erf() -> Kernel:
     return erf
 
 
+def _widened_bfloat16(kernel: Kernel, x: Any, *args: Any, **kwargs: Any) -> Any:
+    """ml_dtypes' bfloat16 has no pairwise-summing loop: a sum of 1e5 terms accumulates in
+    bfloat16 and stalls (500 comes out as 4). Sum in float32, round once."""
+    if x.dtype != ml_dtypes.bfloat16:
+        return kernel(x, *args, **kwargs)
+    return np.asarray(kernel(x.astype(np.float32), *args, **kwargs)).astype(x.dtype)
+
+
 def make_kernels() -> dict[str, Kernel]:
     """The NumPy backend's op-name -> kernel mapping."""
+    shared = array_api_kernels(compat_numpy, zero=_zero)
     return {
-        **array_api_kernels(compat_numpy, zero=_zero),
+        **shared,
         **ndarray_kernels(np, scatter_add=np.add.at, erf=_vectorized_math_erf()),
+        "sum": partial(_widened_bfloat16, shared["sum"]),
+        "mean": partial(_widened_bfloat16, shared["mean"]),
         "add": partial(_arithmetic, np.add, operator.add),
         "subtract": partial(_arithmetic, np.subtract, operator.sub),
         "multiply": partial(_arithmetic, np.multiply, operator.mul),

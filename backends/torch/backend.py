@@ -54,6 +54,12 @@ class TorchBackend(Backend):
     """
 
     name = "torch"
+    # Known gaps, each with its reason (docs/edge-values.md).
+    conformance_expected_failures = {
+        f"test_edge_values[remainder-torch*-{dtype}]":
+            "torch's fmod and remainder compute x - trunc(x / y) * y, NaN once x / y overflows "
+            "(1.0 % 5e-324, 1e300 % 3.0); the exact result needs an fmod torch does not have"
+        for dtype in ("bfloat16", "float32", "float64")}
     default_device = "cpu"
     native_dtypes = _NATIVE
 

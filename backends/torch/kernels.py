@@ -12,7 +12,9 @@ spellings, so those kernels come from the shared table. What stays here:
   integer ``//`` and ``%`` by zero giving 0, ``index_add`` accumulating repeated
   positions, slices with negative steps;
 * fused kernels: the bit-select ``where`` and ``threshold_backward`` for ``relu_backward``
-  on the CPU; torch's native ``erf``, ``sigmoid``, ``relu`` and ``einsum``.
+  on the CPU; torch's native ``erf``, ``sigmoid``, ``relu`` and ``einsum``;
+* IEEE 754 edge values torch gets wrong: ``sign(nan)``, ``sinh``/``cosh`` near overflow,
+  ``sigmoid`` and half-precision ``erf`` in the subnormal range.
 
 torch's autograd is never engaged: the backend creates no tensor with
 ``requires_grad``, so torch records nothing (polytape's tape differentiates).
@@ -69,7 +71,46 @@ def _abs(x: torch.Tensor) -> torch.Tensor:
 def _sign(x: torch.Tensor) -> torch.Tensor:
     if x.dtype is torch.bool:  # NumPy has no bool loop for sign
         raise TypeError("sign is not defined for bool tensors")
+    if x.is_floating_point():  # torch.sign(nan) is 0; the Array API (and NumPy) say NaN
+        return torch.where(torch.isnan(x), x, torch.sign(x))
     return torch.sign(x)
+
+
+# Half precision goes through float32 (as torch's CPU loops do), so a result that overflows
+# float32's intermediate exp(x) still fits.
+_HALF = (torch.float16, torch.bfloat16)
+# Beyond these |x|, exp(-|x|) is below half an ULP of exp(|x|): sinh and cosh are exp(|x|)/2.
+_HYPERBOLIC_TAIL = {torch.float64: 40.0, torch.float32: 20.0}
+
+
+def _hyperbolic(fn: Kernel, odd: bool, x: torch.Tensor) -> torch.Tensor:
+    """torch's sinh/cosh overflow where the result still fits (sinh(89.0) in float32 is
+    2.2e38, torch gives inf): the tail is exp(|x|/2) * (exp(|x|/2) / 2) instead."""
+    if not x.is_floating_point():
+        return fn(x)
+    if x.dtype in _HALF:
+        return _hyperbolic(fn, odd, x.float()).to(x.dtype)
+    ax = torch.abs(x)
+    half = torch.exp(ax * 0.5)
+    tail = half * (half * 0.5)
+    if odd:
+        tail = torch.copysign(tail, x)
+    return torch.where(ax > _HYPERBOLIC_TAIL.get(x.dtype, 20.0), tail, fn(x))
+
+
+def _sigmoid(x: torch.Tensor) -> torch.Tensor:
+    """torch.sigmoid underflows to 0 where the result is a subnormal (sigmoid(-100.0) in
+    float32 is 3.7e-44): far left, sigmoid(x) is exp(x) to within rounding."""
+    return torch.where(x < -40.0, torch.exp(x), torch.sigmoid(x))
+
+
+def _erf(x: torch.Tensor) -> torch.Tensor:
+    """torch's half-precision erf flushes tiny and subnormal inputs to 0; near 0 erf(x) is
+    2x/sqrt(pi) to within rounding, computed in float32."""
+    if x.dtype in _HALF:
+        y = x.float()
+        return torch.where(torch.abs(y) < 1e-4, y * 1.1283791670955126, torch.erf(y)).to(x.dtype)
+    return torch.erf(x)
 
 
 # -- elementwise, two inputs ------------------------------------------------------------------
@@ -214,7 +255,8 @@ _NATIVE = {
     "equal": torch.eq, "not_equal": torch.ne, "less": torch.lt, "less_equal": torch.le,
     "greater": torch.gt, "greater_equal": torch.ge, "logical_and": torch.logical_and,
     "logical_or": torch.logical_or, "logical_xor": torch.logical_xor,
-    "erf": torch.erf, "sigmoid": torch.sigmoid,
+    "erf": _erf, "sigmoid": _sigmoid,
+    "sinh": partial(_hyperbolic, torch.sinh, True), "cosh": partial(_hyperbolic, torch.cosh, False),
 }
 
 

@@ -1,0 +1,110 @@
+"""The suite's power: edge values, ULP columns, and the self-test's faulty backends."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from polytape.conformance.edge_values import special_values
+from polytape.conformance.faulty import BUG_CLASSES, FAULTS
+from polytape.conformance.precision import summation_bound
+from polytape.conformance.self_test import run_self_test
+from polytape.conformance.ulp import ulp, ulp_bound, ulp_error
+
+
+def test_ulp_of_a_few_numbers():
+    assert ulp(1.0, "float64") == 2.0 ** -52
+    assert ulp(1.0, "float32") == 2.0 ** -23
+    assert ulp(1.5, "float16") == 2.0 ** -10
+    assert ulp(1.0, "bfloat16") == 2.0 ** -7
+    assert ulp(0.0, "float32") == 2.0 ** -149  # the smallest subnormal
+    assert ulp(1e-40, "float32") == 2.0 ** -149
+    assert np.isnan(ulp(math.inf, "float64"))
+    assert ulp_error(1.0 + 2.0 ** -52, 1.0, "float64") == 1.0
+    assert ulp_error(0.0, 2.0 ** -149, "float32") == 1.0  # flushing a subnormal costs ULPs
+    assert ulp_error(math.nan, math.nan, "float64") == 0.0
+    assert ulp_error(math.inf, 1.0, "float64") == math.inf
+    assert ulp_bound("exp", "float64") == 3.5 and ulp_bound("add", "float32") == 1.5
+    assert ulp_bound("erf", "float16") == 1.5
+
+
+def test_special_values_are_representable():
+    for dtype in ("float16", "bfloat16", "float32", "float64"):
+        from polytape.conformance.checks import round_to
+
+        v = special_values(dtype)
+        finite = np.isfinite(v)
+        same = round_to(v[finite], dtype) == v[finite]
+        # Only 1e-3 is not exact below float64; everything else (subnormals, extremes, ties) is.
+        assert same.sum() == finite.sum() - (dtype != "float64")
+        assert np.signbit(v[4]) and v[4] == 0  # -0.0
+
+
+def test_summation_bound_scales_with_terms():
+    assert summation_bound(2 ** 10, "float64", 1.0) == pytest.approx(12 * 2.0 ** -53)
+    assert summation_bound(100_000, "float16", 1000.0) == pytest.approx(19 * 2.0 ** -11 * 1000)
+
+
+def test_certificate_has_ulp_columns(certify):
+    cert = certify("--backend", "numpy", "-k", "test_edge_values and (exp-numpy or sin-numpy)")
+    assert cert.code == 0, cert.markdown
+    ulps = cert.backend("numpy")["ulp"]
+    assert {"exp", "sin"} <= set(ulps)  # (and ops whose names end in them: arcsin, logsumexp)
+    assert set(ulps["exp"]) == {"float16", "bfloat16", "float32", "float64"}
+    assert 0 <= ulps["exp"]["float64"] <= ulp_bound("exp", "float64")
+    assert "### Worst ULP error per op" in cert.markdown
+    assert "| exp |" in cert.markdown
+    case = [c for c in cert.cases("numpy") if c["case"] == "exp"][0]
+    assert case["max_ulp"] is not None and case["group"] == "edge values"
+
+
+def test_self_test_kills_every_faulty_backend_with_its_own_op():
+    assert len(FAULTS) >= 40
+    assert {f.bug_class for f in FAULTS} == set(BUG_CLASSES)
+    assert len({f.name for f in FAULTS}) == len(FAULTS)
+    result = run_self_test()
+    survivors = [k.fault.name for k in result.kills if k.case_id is None]
+    assert survivors == []
+    for k in result.kills:
+        # "<source>:<case>-<backend>[-dtype]": the case is the broken op's own.
+        case = k.case_id.split(":", 1)[1]
+        assert case.startswith(f"{k.fault.op}-{k.fault.name}"), (k.fault.name, k.case_id)
+    assert result.control_failures == [] and result.control_cases > 500
+    assert result.ok and result.killed == len(FAULTS)
+
+
+def test_random_draws_seed_and_reproduce_command(certify, register_backend, variant):
+    """--samples/--seed add draws, the seed is in the certificate, a failure says how to rerun it."""
+    from polytape.conformance.random_cases import configure
+
+    try:
+        name = register_backend(variant("rand_exp", exp=lambda x: (np.exp(x) * 1.25).astype(x.dtype)),
+                                "rand_exp")
+        cert = certify("--backend", name, "--samples", "2", "--seed", "11",
+                       "-k", f"test_random and (exp-{name} or sin-{name})")
+        assert cert.code == 1
+        assert cert.data["run"]["random"] == {"samples": 2, "seed": 11}
+        failures = cert.backend(name)["failures"]
+        ids = {f["id"] for f in failures}
+        assert f"test_random.py::test_random[exp-{name}-float32]" in ids
+        cmd = [f for f in failures if f["id"].endswith(f"[exp-{name}-float32]")][0]["reproduce"]
+        assert cmd == (f"polytape conformance --backend {name} --samples 2 --seed 11 "
+                       f"-k 'test_random[exp-{name}-float32]'")
+        assert f"reproduce: `{cmd}`" in cert.markdown
+        assert "Seed: 11, random draws per sample: 2" in cert.markdown
+        passed = {c["case"] for c in cert.cases(name, "passed")}
+        assert "sin" in passed
+    finally:
+        configure(0, 0)  # the in-process run set them for this process
+
+
+def test_self_test_command_line(capsys):
+    from polytape.conformance import cli
+
+    code = cli.main(["--self-test", "--fault", "f_sign_zero_is_one", "--fault", "f_astype_rounds"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "self-test: 2 of 2 faulty backends killed (100%)" in out
+    assert "f_sign_zero_is_one" in out and "killed by edge_values:sign-f_sign_zero_is_one" in out
