@@ -259,6 +259,12 @@ def _mean_magnitude(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> 
     return np.mean(np.abs(x.astype(np.float64)), axis=axis, keepdims=keepdims)
 
 
+def _accumulator(dtype: Any) -> Any:
+    # sum/prod accumulate bool and integers in int64 (the Array API's default integer).
+    name = str(np.dtype(dtype)) if not isinstance(dtype, str) else dtype
+    return "int64" if name == "bool" or name.startswith(("int", "uint")) else dtype
+
+
 def _where(c: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where(c, x, y)
 
@@ -325,8 +331,8 @@ recipe("where", _where, (
 
 # -- reductions ----------------------------------------------------------------------------------------
 recipe("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims,
-                                                          dtype=x.dtype),
-       reductions(), kinds="fiu", magnitude=_sum_magnitude)
+                                                          dtype=_accumulator(x.dtype)),
+       reductions(), kinds="fiu", magnitude=_sum_magnitude, out=lambda dtype, attrs: _accumulator(dtype))
 recipe("mean", lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
        reductions(empty=False), magnitude=_mean_magnitude)
 recipe("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims),
@@ -401,8 +407,9 @@ recipe("astype", lambda x, dtype: _cast_reference(x, dtype),
 
 # -- more reductions, scans, normalisations --------------------------------------------------------
 recipe("prod", lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims,
-                                                            dtype=x.dtype),
-       reductions(low=0.5, high=1.5, ints=(-1, 1)), kinds="fiu")
+                                                            dtype=_accumulator(x.dtype)),
+       reductions(low=0.5, high=1.5, ints=(-1, 1)), kinds="fiu",
+       out=lambda dtype, attrs: _accumulator(dtype))
 recipe("logsumexp", lambda x, axis=None, keepdims=False:
        np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims)), reductions(empty=False))
 recipe("argmax", lambda x, axis=None, keepdims=False: _arg_reduce(np.argmax, x, axis, keepdims),

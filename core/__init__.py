@@ -59,6 +59,19 @@ from .errors import (
 )
 from .forward import ForwardAccumulator
 from .functional import hessian, hessian_vector_product
+from .info import (
+    __array_api_version__,
+    __array_namespace_info__,
+    can_cast,
+    e,
+    finfo,
+    iinfo,
+    inf,
+    isdtype,
+    nan,
+    newaxis,
+    pi,
+)
 from .ops import *  # noqa: F401,F403  (the op functions are the public API)
 from .ops import __all__ as _ops_all
 from .tape import GradientTape, UnconnectedGradients
@@ -82,4 +95,6 @@ __all__ = [
     "BackendNotFoundError", "BackendUnavailableError", "BackendMismatchError", "TapeError",
     "PluginError", *_ops_all,
     "ForwardAccumulator", "hessian", "hessian_vector_product",
+    "__array_api_version__", "__array_namespace_info__", "e", "pi", "inf", "nan", "newaxis",
+    "finfo", "iinfo", "isdtype", "can_cast",
 ]

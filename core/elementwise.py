@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import number
-from .creation import constant
+from .creation import constant, to_backend
 from .dispatch import (
     _mismatch,
     binary_function,
@@ -27,7 +27,7 @@ from .dispatch import (
 from .dtypes import as_dtype, float32, float64
 from .errors import ArgumentTypeError, DTypeError
 from .optable import OPS
-from .tensor import Tensor, wrap
+from .tensor import Tensor, Variable, wrap
 
 __all__ = [
     "negative", "abs", "sign", "exp", "expm1", "log", "log1p", "sqrt", "square", "sin", "cos",
@@ -36,7 +36,7 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "arctan2",
     "floor_divide", "remainder", "equal", "not_equal", "less", "less_equal", "greater",
     "greater_equal", "logical_and", "logical_or", "logical_xor", "where", "clip",
-    "cast", "astype", "stop_gradient",
+    "cast", "astype", "stop_gradient", "acos", "asin", "atan", "atan2", "pow",
 ]
 
 
@@ -234,10 +234,30 @@ def cast(x: Any, dtype: Any) -> Tensor:
     return run(OPS["astype"], be, (x,), (x._data,), {"dtype": native})
 
 
-astype = cast
+def astype(x: Any, dtype: Any, /, *, copy: bool = True, device: str | None = None) -> Tensor:
+    """The standard's ``astype``: :func:`cast`, then to ``device`` when given.
+
+    ``copy=True`` with ``x``'s own dtype returns a tensor that does not follow later
+    assignments to a :class:`~polytape.Variable` ``x``; tensors are immutable, so for
+    them a copy and ``x`` itself cannot be told apart.
+    """
+    out = cast(x, dtype)
+    if copy and out is x and isinstance(x, Variable):
+        out = identity(x)
+    if device is not None:
+        out = to_backend(out, out._backend, device)
+    return out
 
 
 def stop_gradient(x: Any) -> Tensor:
     """``x``'s value with no gradient: tapes do not see through it."""
     x = unary_operand(x)
     return wrap(x._data, x._backend)
+
+
+# -- the Array API standard's spellings of the ops above ----------------------------------------
+acos = arccos
+asin = arcsin
+atan = arctan
+atan2 = arctan2
+pow = power  # noqa: A001  (the standard's name)

@@ -22,16 +22,32 @@ from . import (
     shapes,
 )
 from .arguments import normalize_axis  # noqa: F401  (re-exported, as before the split)
-from .creation import arange, eye, full_like, linspace, ones_like, zeros_like
+from .creation import (
+    arange,
+    asarray,
+    empty,
+    empty_like,
+    eye,
+    from_dlpack,
+    full_like,
+    linspace,
+    ones_like,
+    to_backend,
+    zeros_like,
+)
 from .dispatch import operands, run
 from .elementwise import (  # noqa: F401  (re-exported)
     abs,
+    acos,
     add,
     arccos,
     arcsin,
     arctan,
     arctan2,
+    asin,
     astype,
+    atan,
+    atan2,
     cast,
     ceil,
     clip,
@@ -60,6 +76,7 @@ from .elementwise import (  # noqa: F401  (re-exported)
     multiply,
     negative,
     not_equal,
+    pow,
     power,
     relu,
     relu_backward,
@@ -108,6 +125,7 @@ from .shapes import (  # noqa: F401  (re-exported)
     gather,
     getitem,
     index_add,
+    matrix_transpose,
     normalize_index,
     pad,
     permute_dims,
@@ -123,7 +141,8 @@ from .tensor import Tensor
 
 __all__ = [*elementwise.__all__, *reductions.__all__, *linalg.__all__,
            *(n for n in shapes.__all__ if n != "normalize_index"),
-           "zeros_like", "ones_like", "full_like", "arange", "linspace", "eye"]
+           "zeros_like", "ones_like", "full_like", "arange", "linspace", "eye",
+           "asarray", "empty", "empty_like", "from_dlpack"]
 
 
 def apply_op(name: str, *inputs: Any, **attrs: Any) -> Tensor:
@@ -168,6 +187,29 @@ def _install_operators() -> None:
     T.astype = cast
     T.prod, T.var, T.std, T.argmax, T.argmin = prod, var, std, argmax, argmin
     T.cumsum, T.clip = cumsum, clip
+    # The Array API's array attributes (``xp = x.__array_namespace__()`` and the rest).
+    T.__array_namespace__ = _array_namespace
+    T.to_device = _to_device
+    T.mT = property(matrix_transpose)
+    T.__complex__ = _complex
+
+
+def _array_namespace(self: Tensor, /, *, api_version: str | None = None) -> Any:
+    import polytape  # a cycle: the package imports this module
+
+    if api_version not in (None, "2021.12", "2022.12", "2023.12", "2024.12"):
+        raise ValueError(f"polytape implements the Array API 2024.12, not {api_version!r}")
+    return polytape
+
+
+def _to_device(self: Tensor, device: str, /, *, stream: Any = None) -> Tensor:
+    """The tensor on ``device`` of its own backend (the standard's ``to_device``)."""
+    return to_backend(self, self._backend, device)
+
+
+def _complex(self: Tensor) -> complex:
+    # Real tensors convert as Python's complex(float) does; there are no complex dtypes yet.
+    return complex(self._scalar("complex"))
 
 
 _install_operators()
