@@ -472,6 +472,34 @@ recipe("pad", lambda x, pad_width, constant_values=0: np.pad(x, pad_width,
                ("value", ((3,),), {"pad_width": ((2, 1),), "constant_values": 1.5})),
        kinds="fi", exact=True)
 
+# -- the Array API standard's elementwise functions (issue #15) ---------------------------------------
+recipe("acosh", np.arccosh, unary(1.2, 3.0))
+recipe("asinh", np.arcsinh, unary())
+recipe("atanh", np.arctanh, unary(-0.8, 0.8))
+recipe("log2", np.log2, unary(0.2, 3))
+recipe("log10", np.log10, unary(0.2, 3))
+recipe("reciprocal", np.reciprocal, unary(gap=0.5))
+recipe("positive", np.positive, unary(), kinds="fi")
+recipe("real", np.real, unary(), kinds="fi")
+recipe("conj", np.conj, unary(), kinds="fi")
+recipe("imag", np.zeros_like, unary(), kinds="fi")
+recipe("trunc", np.trunc, unary(-3, 3), exact=True)
+for _pred in ("signbit", "isfinite", "isinf", "isnan"):
+    recipe(_pred, getattr(np, _pred), unary(gap=0.1), out="bool")
+recipe("logaddexp", np.logaddexp, binary())
+recipe("hypot", np.hypot, binary(gap=0.3))
+recipe("copysign", np.copysign, binary(gap=0.3, y={"differentiable": False}))
+# The float64 reference moves by a float64 ulp: within every dtype's tolerance of the result,
+# which moves by one ulp of its own dtype (exactness is tested in tests/ops/).
+recipe("nextafter", np.nextafter, binary(), grad=False)
+for _bit, _ref in (("bitwise_and", np.bitwise_and), ("bitwise_or", np.bitwise_or),
+                   ("bitwise_xor", np.bitwise_xor)):
+    recipe(_bit, _ref, binary(), kinds="iub", exact=True)
+recipe("bitwise_invert", np.invert, unary(), kinds="iub", exact=True)
+recipe("bitwise_left_shift", np.left_shift, binary(y={"ints": (0, 3)}), kinds="iu", exact=True)
+recipe("bitwise_right_shift", np.right_shift, binary(y={"ints": (0, 3)}), kinds="iu", exact=True)
+
+
 # -- compositions with public functions (not table ops, but users call them) ------------------------
 recipe("var", lambda x, axis=None, correction=0.0, keepdims=False:
        np.var(x, axis=axis, ddof=correction, keepdims=keepdims), (

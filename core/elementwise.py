@@ -37,6 +37,9 @@ __all__ = [
     "floor_divide", "remainder", "equal", "not_equal", "less", "less_equal", "greater",
     "greater_equal", "logical_and", "logical_or", "logical_xor", "where", "clip",
     "cast", "astype", "stop_gradient", "acos", "asin", "atan", "atan2", "pow",
+    "acosh", "asinh", "atanh", "log2", "log10", "reciprocal", "positive", "real", "conj", "imag",
+    "trunc", "signbit", "isfinite", "isinf", "isnan", "logaddexp", "hypot", "copysign",
+    "nextafter",
 ]
 
 
@@ -261,3 +264,55 @@ asin = arcsin
 atan = arctan
 atan2 = arctan2
 pow = power  # noqa: A001  (the standard's name)
+
+
+# -- the Array API standard's elementwise functions (issue #15) ----------------------------------
+_UNARY_STANDARD = {
+    "acosh": "Elementwise inverse hyperbolic cosine (``x >= 1``).",
+    "asinh": "Elementwise inverse hyperbolic sine.",
+    "atanh": "Elementwise inverse hyperbolic tangent (``-1 < x < 1``).",
+    "log2": "Elementwise base-2 logarithm.",
+    "log10": "Elementwise base-10 logarithm.",
+    "reciprocal": "Elementwise ``1 / x``; integers give float32.",
+    "positive": "Elementwise ``+x`` (a new tensor, recorded).",
+    "real": "The real part: ``x`` itself for real dtypes (there are no complex dtypes yet).",
+    "conj": "The complex conjugate: ``x`` itself for real dtypes.",
+    "imag": "The imaginary part: zeros of ``x``'s dtype for real dtypes.",
+    "trunc": "Elementwise rounding toward zero; not differentiable.",
+    "signbit": "Elementwise: is the sign bit set (true for -0.0)? Bool, not differentiable.",
+    "isfinite": "Elementwise: is ``x`` finite? Bool, not differentiable.",
+    "isinf": "Elementwise: is ``x`` infinite? Bool, not differentiable.",
+    "isnan": "Elementwise: is ``x`` NaN? Bool, not differentiable.",
+}
+(acosh, asinh, atanh, log2, log10, reciprocal, positive, real, conj, imag, trunc, signbit,
+ isfinite, isinf, isnan) = (public_op(name, doc, unary_function)
+                            for name, doc in _UNARY_STANDARD.items())
+_logaddexp = public_op("logaddexp", "", binary_function)
+_hypot = public_op("hypot", "", binary_function)
+_copysign = public_op("copysign", "", binary_function)
+_nextafter = public_op("nextafter", "", binary_function)
+
+
+def logaddexp(x1: Any, x2: Any, /) -> Tensor:
+    """Elementwise ``log(exp(x1) + exp(x2))`` without overflow; integers give float32.
+
+    >>> import polytape as pt
+    >>> print(f"{float(pt.logaddexp(pt.constant(1000.0), pt.constant(1000.0))):.2f}")
+    1000.69
+    """
+    return _logaddexp(_floating(x1), _floating(x2))
+
+
+def hypot(x1: Any, x2: Any, /) -> Tensor:
+    """Elementwise ``sqrt(x1**2 + x2**2)`` without overflow; integers give float32."""
+    return _hypot(_floating(x1), _floating(x2))
+
+
+def copysign(x1: Any, x2: Any, /) -> Tensor:
+    """Elementwise ``|x1|`` with the sign of ``x2``. The gradient reaches ``x1`` only."""
+    return _copysign(_floating(x1), _floating(x2))
+
+
+def nextafter(x1: Any, x2: Any, /) -> Tensor:
+    """Elementwise the next representable float after ``x1`` toward ``x2``; not differentiable."""
+    return _nextafter(_floating(x1), _floating(x2))

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from typing import Any
 
 from . import (
+    bitwise,
     derivatives,  # noqa: F401  (fills the op table)
     elementwise,
     linalg,
@@ -22,6 +23,14 @@ from . import (
     shapes,
 )
 from .arguments import normalize_axis  # noqa: F401  (re-exported, as before the split)
+from .bitwise import (  # noqa: F401  (re-exported)
+    bitwise_and,
+    bitwise_invert,
+    bitwise_left_shift,
+    bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
+)
 from .creation import (
     arange,
     asarray,
@@ -39,18 +48,23 @@ from .dispatch import operands, run
 from .elementwise import (  # noqa: F401  (re-exported)
     abs,
     acos,
+    acosh,
     add,
     arccos,
     arcsin,
     arctan,
     arctan2,
     asin,
+    asinh,
     astype,
     atan,
     atan2,
+    atanh,
     cast,
     ceil,
     clip,
+    conj,
+    copysign,
     cos,
     cosh,
     divide,
@@ -62,11 +76,19 @@ from .elementwise import (  # noqa: F401  (re-exported)
     floor_divide,
     greater,
     greater_equal,
+    hypot,
     identity,
+    imag,
+    isfinite,
+    isinf,
+    isnan,
     less,
     less_equal,
     log,
     log1p,
+    log2,
+    log10,
+    logaddexp,
     logical_and,
     logical_not,
     logical_or,
@@ -75,15 +97,20 @@ from .elementwise import (  # noqa: F401  (re-exported)
     minimum,
     multiply,
     negative,
+    nextafter,
     not_equal,
+    positive,
     pow,
     power,
+    real,
+    reciprocal,
     relu,
     relu_backward,
     remainder,
     round,
     sigmoid,
     sign,
+    signbit,
     sin,
     sinh,
     softplus,
@@ -93,6 +120,7 @@ from .elementwise import (  # noqa: F401  (re-exported)
     subtract,
     tan,
     tanh,
+    trunc,
     where,
 )
 from .linalg import (  # noqa: F401  (re-exported)
@@ -139,7 +167,7 @@ from .shapes import (  # noqa: F401  (re-exported)
 )
 from .tensor import Tensor
 
-__all__ = [*elementwise.__all__, *reductions.__all__, *linalg.__all__,
+__all__ = [*elementwise.__all__, *bitwise.__all__, *reductions.__all__, *linalg.__all__,
            *(n for n in shapes.__all__ if n != "normalize_index"),
            "zeros_like", "ones_like", "full_like", "arange", "linspace", "eye",
            "asarray", "empty", "empty_like", "from_dlpack"]
@@ -176,8 +204,13 @@ def _install_operators() -> None:
     T.__abs__ = abs
     T.__eq__, T.__ne__ = equal, not_equal
     T.__lt__, T.__le__, T.__gt__, T.__ge__ = less, less_equal, greater, greater_equal
-    T.__and__, T.__or__, T.__xor__ = logical_and, logical_or, logical_xor
-    T.__invert__ = logical_not
+    # Bitwise on integer tensors, logical on bool (and float) ones: core/bitwise.py.
+    T.__and__, T.__rand__ = bitwise.and_, _reflected(bitwise.and_)
+    T.__or__, T.__ror__ = bitwise.or_, _reflected(bitwise.or_)
+    T.__xor__, T.__rxor__ = bitwise.xor, _reflected(bitwise.xor)
+    T.__invert__ = bitwise.invert
+    T.__lshift__, T.__rlshift__ = bitwise_left_shift, _reflected(bitwise_left_shift)
+    T.__rshift__, T.__rrshift__ = bitwise_right_shift, _reflected(bitwise_right_shift)
     T.__getitem__ = getitem
     # NumPy-style methods, so `x.sum()` and `x.reshape(...)` read as they do on arrays.
     T.sum, T.mean, T.max, T.min = sum, mean, max, min
