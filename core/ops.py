@@ -19,7 +19,10 @@ from . import (
     derivatives,  # noqa: F401  (fills the op table)
     elementwise,
     linalg,
+    manipulation,
     reductions,
+    searching,
+    sets,
     shapes,
 )
 from .arguments import normalize_axis  # noqa: F401  (re-exported, as before the split)
@@ -129,6 +132,25 @@ from .linalg import (  # noqa: F401  (re-exported)
     norm,
     tensordot,
 )
+from .manipulation import (  # noqa: F401  (re-exported)
+    all,
+    any,
+    broadcast_arrays,
+    broadcast_shapes,
+    count_nonzero,
+    cumulative_prod,
+    cumulative_sum,
+    diff,
+    meshgrid,
+    moveaxis,
+    repeat,
+    roll,
+    take_along_axis,
+    tril,
+    triu,
+    unstack,
+    vecdot,
+)
 from .optable import OPS
 from .reductions import (  # noqa: F401  (re-exported)
     argmax,
@@ -144,6 +166,14 @@ from .reductions import (  # noqa: F401  (re-exported)
     std,
     sum,
     var,
+)
+from .searching import argsort, nonzero, searchsorted, sort  # noqa: F401  (re-exported)
+from .sets import (  # noqa: F401  (re-exported)
+    isin,
+    unique_all,
+    unique_counts,
+    unique_inverse,
+    unique_values,
 )
 from .shapes import (  # noqa: F401  (re-exported)
     broadcast_to,
@@ -167,7 +197,8 @@ from .shapes import (  # noqa: F401  (re-exported)
 )
 from .tensor import Tensor
 
-__all__ = [*elementwise.__all__, *bitwise.__all__, *reductions.__all__, *linalg.__all__,
+__all__ = [*elementwise.__all__, *bitwise.__all__, *manipulation.__all__, *searching.__all__,
+           *sets.__all__, *reductions.__all__, *linalg.__all__,
            *(n for n in shapes.__all__ if n != "normalize_index"),
            "zeros_like", "ones_like", "full_like", "arange", "linspace", "eye",
            "asarray", "empty", "empty_like", "from_dlpack"]
