@@ -259,6 +259,12 @@ def _mean_magnitude(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> 
     return np.mean(np.abs(x.astype(np.float64)), axis=axis, keepdims=keepdims)
 
 
+def _accumulator(dtype: Any) -> Any:
+    # sum/prod accumulate bool and integers in int64 (the Array API's default integer).
+    name = str(np.dtype(dtype)) if not isinstance(dtype, str) else dtype
+    return "int64" if name == "bool" or name.startswith(("int", "uint")) else dtype
+
+
 def _where(c: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     return np.where(c, x, y)
 
@@ -325,8 +331,8 @@ recipe("where", _where, (
 
 # -- reductions ----------------------------------------------------------------------------------------
 recipe("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims,
-                                                          dtype=x.dtype),
-       reductions(), kinds="fiu", magnitude=_sum_magnitude)
+                                                          dtype=_accumulator(x.dtype)),
+       reductions(), kinds="fiu", magnitude=_sum_magnitude, out=lambda dtype, attrs: _accumulator(dtype))
 recipe("mean", lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
        reductions(empty=False), magnitude=_mean_magnitude)
 recipe("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims),
@@ -401,8 +407,9 @@ recipe("astype", lambda x, dtype: _cast_reference(x, dtype),
 
 # -- more reductions, scans, normalisations --------------------------------------------------------
 recipe("prod", lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims,
-                                                            dtype=x.dtype),
-       reductions(low=0.5, high=1.5, ints=(-1, 1)), kinds="fiu")
+                                                            dtype=_accumulator(x.dtype)),
+       reductions(low=0.5, high=1.5, ints=(-1, 1)), kinds="fiu",
+       out=lambda dtype, attrs: _accumulator(dtype))
 recipe("logsumexp", lambda x, axis=None, keepdims=False:
        np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims)), reductions(empty=False))
 recipe("argmax", lambda x, axis=None, keepdims=False: _arg_reduce(np.argmax, x, axis, keepdims),
@@ -464,6 +471,34 @@ recipe("pad", lambda x, pad_width, constant_values=0: np.pad(x, pad_width,
                ("pairs", ((2, 3),), {"pad_width": ((1, 0), (0, 2))}),
                ("value", ((3,),), {"pad_width": ((2, 1),), "constant_values": 1.5})),
        kinds="fi", exact=True)
+
+# -- the Array API standard's elementwise functions (issue #15) ---------------------------------------
+recipe("acosh", np.arccosh, unary(1.2, 3.0))
+recipe("asinh", np.arcsinh, unary())
+recipe("atanh", np.arctanh, unary(-0.8, 0.8))
+recipe("log2", np.log2, unary(0.2, 3))
+recipe("log10", np.log10, unary(0.2, 3))
+recipe("reciprocal", np.reciprocal, unary(gap=0.5))
+recipe("positive", np.positive, unary(), kinds="fi")
+recipe("real", np.real, unary(), kinds="fi")
+recipe("conj", np.conj, unary(), kinds="fi")
+recipe("imag", np.zeros_like, unary(), kinds="fi")
+recipe("trunc", np.trunc, unary(-3, 3), exact=True)
+for _pred in ("signbit", "isfinite", "isinf", "isnan"):
+    recipe(_pred, getattr(np, _pred), unary(gap=0.1), out="bool")
+recipe("logaddexp", np.logaddexp, binary())
+recipe("hypot", np.hypot, binary(gap=0.3))
+recipe("copysign", np.copysign, binary(gap=0.3, y={"differentiable": False}))
+# The float64 reference moves by a float64 ulp: within every dtype's tolerance of the result,
+# which moves by one ulp of its own dtype (exactness is tested in tests/ops/).
+recipe("nextafter", np.nextafter, binary(), grad=False)
+for _bit, _ref in (("bitwise_and", np.bitwise_and), ("bitwise_or", np.bitwise_or),
+                   ("bitwise_xor", np.bitwise_xor)):
+    recipe(_bit, _ref, binary(), kinds="iub", exact=True)
+recipe("bitwise_invert", np.invert, unary(), kinds="iub", exact=True)
+recipe("bitwise_left_shift", np.left_shift, binary(y={"ints": (0, 3)}), kinds="iu", exact=True)
+recipe("bitwise_right_shift", np.right_shift, binary(y={"ints": (0, 3)}), kinds="iu", exact=True)
+
 
 # -- compositions with public functions (not table ops, but users call them) ------------------------
 recipe("var", lambda x, axis=None, correction=0.0, keepdims=False:

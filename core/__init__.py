@@ -61,6 +61,19 @@ from .errors import (
 )
 from .forward import ForwardAccumulator
 from .functional import hessian, hessian_vector_product
+from .info import (
+    __array_api_version__,
+    __array_namespace_info__,
+    can_cast,
+    e,
+    finfo,
+    iinfo,
+    inf,
+    isdtype,
+    nan,
+    newaxis,
+    pi,
+)
 from .module import Module
 from .ops import *  # noqa: F401,F403  (the op functions are the public API)
 from .ops import __all__ as _ops_all
@@ -89,4 +102,6 @@ __all__ = [
     "ForwardAccumulator", "hessian", "hessian_vector_product",
     "cond", "while_loop", "map_fn", "foldl", "foldr", "scan", "vectorized_map",
     "Module", "recompute_grad", "NotProvidedError",
+    "__array_api_version__", "__array_namespace_info__", "e", "pi", "inf", "nan", "newaxis",
+    "finfo", "iinfo", "isdtype", "can_cast",
 ]

@@ -19,7 +19,8 @@ from .errors import DTypeError, InvalidArgumentError, ShapeError
 from .tensor import Tensor, wrap
 
 __all__ = ["constant", "convert_to_tensor", "zeros", "ones", "full", "zeros_like",
-           "ones_like", "full_like", "to_backend", "arange", "linspace", "eye"]
+           "ones_like", "full_like", "to_backend", "arange", "linspace", "eye",
+           "asarray", "empty", "empty_like", "from_dlpack"]
 
 
 def _target(backend: Any, device: str | None) -> tuple[Any, str | None]:
@@ -123,6 +124,7 @@ def zeros(shape: Sequence[int] | int, dtype: Any = default_float, backend: Any =
           device: str | None = None) -> Tensor:
     """A tensor of zeros (float32 unless ``dtype`` says otherwise)."""
     be, dev = _target(backend, device)
+    dtype = default_float if dtype is None else dtype  # the standard's zeros(shape, dtype=None)
     kernel, shape, native = be.kernels["zeros"], _shape(shape, "zeros"), be.native_dtype(dtype)
     return wrap(_made_on(be, dev, lambda: kernel(shape, native)), be)
 
@@ -131,6 +133,7 @@ def ones(shape: Sequence[int] | int, dtype: Any = default_float, backend: Any = 
          device: str | None = None) -> Tensor:
     """A tensor of ones (float32 unless ``dtype`` says otherwise)."""
     be, dev = _target(backend, device)
+    dtype = default_float if dtype is None else dtype  # the standard's zeros(shape, dtype=None)
     kernel, shape, native = be.kernels["ones"], _shape(shape, "ones"), be.native_dtype(dtype)
     return wrap(_made_on(be, dev, lambda: kernel(shape, native)), be)
 
@@ -163,9 +166,11 @@ def _made_on(be: Any, device: str | None, make: Any) -> Any:
     return be.asarray(arr, None, device)
 
 
-def _made_like(x: Tensor, make: Any) -> Any:
-    """The array ``make()`` creates, on the device of ``x``."""
+def _made_like(x: Tensor, make: Any, device: str | None = None) -> Any:
+    """The array ``make()`` creates, on ``device`` (by default the device of ``x``)."""
     be = x._backend
+    if device is not None:
+        return _made_on(be, be.normalize_device(device), make)
     dev = be.device_of(x._data)
     chosen, chosen_dev = sel._current()
     lands = (chosen_dev or be.default_device) if chosen is be else be.default_device
@@ -177,25 +182,26 @@ def _like(x: Any, dtype: Any) -> tuple[Tensor, Any]:
     return x, (x.dtype if dtype is None else as_dtype(dtype))
 
 
-def zeros_like(x: Any, dtype: Any = None) -> Tensor:
-    """Zeros with the shape, backend and (unless given) dtype of ``x``."""
+def zeros_like(x: Any, dtype: Any = None, device: str | None = None) -> Tensor:
+    """Zeros with the shape, backend and (unless given) dtype and device of ``x``."""
     x, dt = _like(x, dtype)
     be, kernel, native = x._backend, x._backend.kernels["zeros"], x._backend.native_dtype(dt)
-    return wrap(_made_like(x, lambda: kernel(x.shape, native)), be)
+    return wrap(_made_like(x, lambda: kernel(x.shape, native), device), be)
 
 
-def ones_like(x: Any, dtype: Any = None) -> Tensor:
-    """Ones with the shape, backend and (unless given) dtype of ``x``."""
+def ones_like(x: Any, dtype: Any = None, device: str | None = None) -> Tensor:
+    """Ones with the shape, backend and (unless given) dtype and device of ``x``."""
     x, dt = _like(x, dtype)
     be, kernel, native = x._backend, x._backend.kernels["ones"], x._backend.native_dtype(dt)
-    return wrap(_made_like(x, lambda: kernel(x.shape, native)), be)
+    return wrap(_made_like(x, lambda: kernel(x.shape, native), device), be)
 
 
-def full_like(x: Any, fill_value: Any, dtype: Any = None) -> Tensor:
-    """``fill_value`` everywhere, with the shape, backend and (unless given) dtype of ``x``."""
+def full_like(x: Any, fill_value: Any, dtype: Any = None, device: str | None = None) -> Tensor:
+    """``fill_value`` everywhere, with the shape, backend and (unless given) dtype and device
+    of ``x``."""
     x, dt = _like(x, dtype)
     be, kernel, native = x._backend, x._backend.kernels["full"], x._backend.native_dtype(dt)
-    return wrap(_made_like(x, lambda: kernel(x.shape, fill_value, native)), be)
+    return wrap(_made_like(x, lambda: kernel(x.shape, fill_value, native), device), be)
 
 
 def to_backend(x: Any, backend: Any, device: str | None = None) -> Tensor:
@@ -330,3 +336,57 @@ def eye(n_rows: int, n_cols: int | None = None, *, k: int = 0, dtype: Any = None
         return kernel(n, m - k, nat)[:, -k:]
 
     return _created("eye", make, lambda: np.eye(n, m, k), dt, backend, device)
+
+
+# -- the Array API standard's creation functions ------------------------------------------------
+def asarray(obj: Any, /, *, dtype: Any = None, device: str | None = None, copy: bool | None = None,
+            backend: Any = None) -> Tensor:
+    """The standard's ``asarray``: :func:`constant`, returning a tensor unchanged when no
+    dtype, device or backend change is asked for.
+
+    ``copy`` is accepted for the standard's sake; tensors are immutable, so a copy cannot
+    be told from the original (``copy=False`` never raises).
+
+    >>> import polytape as pt
+    >>> pt.asarray([1.0, 2.0]).dtype
+    polytape.float32
+    """
+    return constant(obj, dtype=dtype, backend=backend, device=device)
+
+
+def empty(shape: Sequence[int] | int, *, dtype: Any = None, device: str | None = None,
+          backend: Any = None) -> Tensor:
+    """The standard's ``empty``: zeros (uninitialised memory could leak into gradients)."""
+    return zeros(shape, dtype=dtype, backend=backend, device=device)
+
+
+def empty_like(x: Any, /, *, dtype: Any = None, device: str | None = None) -> Tensor:
+    """The standard's ``empty_like``: :func:`zeros_like` (see :func:`empty`)."""
+    return zeros_like(x, dtype=dtype, device=device)
+
+
+def from_dlpack(x: Any, /, *, device: str | None = None, copy: bool | None = None,
+                backend: Any = None) -> Tensor:
+    """A tensor sharing memory with ``x`` (anything with ``__dlpack__``) where the current
+    (or given) backend can import it, else a copy of its values.
+
+    >>> import numpy as np, polytape as pt
+    >>> pt.from_dlpack(np.arange(3.0), backend="numpy").numpy().tolist()
+    [0.0, 1.0, 2.0]
+    """
+    if isinstance(x, Tensor):
+        return to_backend(x, backend if backend is not None else x._backend, device)
+    be, dev = _target(backend, device)
+    if not copy:
+        try:
+            native = be.from_dlpack(x)
+        except Exception:  # each library refuses in its own way; fall back to a copy
+            native = None
+        if native is not None and be.canonical.get(getattr(native, "dtype", None)) is not None:
+            out = wrap(native, be)
+            return out if dev is None or out.device == dev else to_backend(out, be, dev)
+        if copy is False:
+            raise BufferError(f"from_dlpack: backend {be.name!r} cannot import a "
+                              f"{type(x).__name__} without a copy; pass copy=None or True")
+    return constant(np.from_dlpack(x) if hasattr(x, "__dlpack__") else np.asarray(x),
+                    backend=be, device=dev)

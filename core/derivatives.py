@@ -391,3 +391,32 @@ defop("index_add",
        lambda ns, g, ans, base, values, index: unbroadcast(ns, ns.getitem(g, index), values.shape)),
       (lambda ns, t, ans, base, values, index: t,
        lambda ns, t, ans, base, values, index: ns.index_add(ns.zeros_like(ans), index=index, values=t)))
+
+# -- the Array API standard's elementwise functions (issue #15) ---------------------------------
+LN2, LN10 = math.log(2.0), math.log(10.0)
+defop("acosh", lambda ns, g, ans, x: g / ns.sqrt(x * x - 1), elementwise=True, float_only=True)
+defop("asinh", lambda ns, g, ans, x: g / ns.sqrt(x * x + 1), elementwise=True, float_only=True)
+defop("atanh", lambda ns, g, ans, x: g / (1 - x * x), elementwise=True, float_only=True)
+defop("log2", lambda ns, g, ans, x: g / (x * LN2), elementwise=True, float_only=True)
+defop("log10", lambda ns, g, ans, x: g / (x * LN10), elementwise=True, float_only=True)
+defop("reciprocal", lambda ns, g, ans, x: -g * ans * ans, elementwise=True, float_only=True)
+defop("positive", lambda ns, g, ans, x: g, elementwise=True)
+# real/conj are the identity and imag is 0 on real dtypes (complex dtypes are not there yet).
+defop("real", lambda ns, g, ans, x: g, elementwise=True, default_kernel=lambda k, x: x)
+defop("conj", lambda ns, g, ans, x: g, elementwise=True, default_kernel=lambda k, x: x)
+defop("imag", lambda ns, g, ans, x: ns.zeros_like(g), elementwise=True,
+      default_kernel=lambda k, x: k["zeros"](tuple(x.shape), x.dtype))
+# d logaddexp / dx = exp(x - ans): a softmax weight, never overflowing.
+defop("logaddexp", (lambda ns, g, ans, x, y: g * ns.exp(x - ans),
+                    lambda ns, g, ans, x, y: g * ns.exp(y - ans)),
+      elementwise=True, same_dtype=True, float_only=True)
+defop("hypot", (lambda ns, g, ans, x, y: g * x / ans, lambda ns, g, ans, x, y: g * y / ans),
+      elementwise=True, same_dtype=True, float_only=True)
+# copysign(x, y) = |x| sign(y): slope sign(x) sign(y) in x (0 at x = 0, as abs), none in y.
+defop("copysign", (lambda ns, g, ans, x, y: g * ns.sign(x) * ns.sign(ans), None),
+      elementwise=True, same_dtype=True, float_only=True)
+for _name in ("trunc", "signbit", "isfinite", "isinf", "isnan", "bitwise_invert"):
+    defop(_name, differentiable=False)
+for _name in ("nextafter", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+              "bitwise_right_shift"):
+    defop(_name, differentiable=False, same_dtype=True)

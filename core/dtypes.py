@@ -148,13 +148,21 @@ def _promote(a: DType, b: DType) -> DType:
 _TABLE = {(a, b): _promote(a, b) for a in all_dtypes for b in all_dtypes}
 
 
-def result_type(*dtypes: DType | str) -> DType:
-    """Promote dtypes pairwise with polytape's table (see the module docstring)."""
+def result_type(*dtypes: Any) -> DType:
+    """Promote dtypes pairwise with polytape's table (see the module docstring).
+
+    As the Array API's ``result_type``, arguments may also be tensors (their dtypes)
+    and Python scalars, which are weak (they never widen a tensor's dtype).
+    """
+    scalars = [d for d in dtypes if type(d) in (bool, int, float)]
+    dtypes = tuple(getattr(d, "dtype", d) for d in dtypes if type(d) not in (bool, int, float))
     if not dtypes:
-        raise DTypeError("result_type needs at least one dtype")
+        raise DTypeError("result_type needs at least one dtype or tensor")
     out = as_dtype(dtypes[0])
     for d in dtypes[1:]:
         out = _TABLE[out, as_dtype(d)]
+    for v in scalars:
+        out = weak_result_type(out, v)
     return out
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from .arguments import number
-from .creation import constant
+from .creation import constant, to_backend
 from .dispatch import (
     _mismatch,
     binary_function,
@@ -27,7 +27,7 @@ from .dispatch import (
 from .dtypes import as_dtype, float32, float64
 from .errors import ArgumentTypeError, DTypeError
 from .optable import OPS
-from .tensor import Tensor, wrap
+from .tensor import Tensor, Variable, wrap
 
 __all__ = [
     "negative", "abs", "sign", "exp", "expm1", "log", "log1p", "sqrt", "square", "sin", "cos",
@@ -36,7 +36,10 @@ __all__ = [
     "add", "subtract", "multiply", "divide", "power", "maximum", "minimum", "arctan2",
     "floor_divide", "remainder", "equal", "not_equal", "less", "less_equal", "greater",
     "greater_equal", "logical_and", "logical_or", "logical_xor", "where", "clip",
-    "cast", "astype", "stop_gradient",
+    "cast", "astype", "stop_gradient", "acos", "asin", "atan", "atan2", "pow",
+    "acosh", "asinh", "atanh", "log2", "log10", "reciprocal", "positive", "real", "conj", "imag",
+    "trunc", "signbit", "isfinite", "isinf", "isnan", "logaddexp", "hypot", "copysign",
+    "nextafter",
 ]
 
 
@@ -234,10 +237,82 @@ def cast(x: Any, dtype: Any) -> Tensor:
     return run(OPS["astype"], be, (x,), (x._data,), {"dtype": native})
 
 
-astype = cast
+def astype(x: Any, dtype: Any, /, *, copy: bool = True, device: str | None = None) -> Tensor:
+    """The standard's ``astype``: :func:`cast`, then to ``device`` when given.
+
+    ``copy=True`` with ``x``'s own dtype returns a tensor that does not follow later
+    assignments to a :class:`~polytape.Variable` ``x``; tensors are immutable, so for
+    them a copy and ``x`` itself cannot be told apart.
+    """
+    out = cast(x, dtype)
+    if copy and out is x and isinstance(x, Variable):
+        out = identity(x)
+    if device is not None:
+        out = to_backend(out, out._backend, device)
+    return out
 
 
 def stop_gradient(x: Any) -> Tensor:
     """``x``'s value with no gradient: tapes do not see through it."""
     x = unary_operand(x)
     return wrap(x._data, x._backend)
+
+
+# -- the Array API standard's spellings of the ops above ----------------------------------------
+acos = arccos
+asin = arcsin
+atan = arctan
+atan2 = arctan2
+pow = power  # noqa: A001  (the standard's name)
+
+
+# -- the Array API standard's elementwise functions (issue #15) ----------------------------------
+_UNARY_STANDARD = {
+    "acosh": "Elementwise inverse hyperbolic cosine (``x >= 1``).",
+    "asinh": "Elementwise inverse hyperbolic sine.",
+    "atanh": "Elementwise inverse hyperbolic tangent (``-1 < x < 1``).",
+    "log2": "Elementwise base-2 logarithm.",
+    "log10": "Elementwise base-10 logarithm.",
+    "reciprocal": "Elementwise ``1 / x``; integers give float32.",
+    "positive": "Elementwise ``+x`` (a new tensor, recorded).",
+    "real": "The real part: ``x`` itself for real dtypes (there are no complex dtypes yet).",
+    "conj": "The complex conjugate: ``x`` itself for real dtypes.",
+    "imag": "The imaginary part: zeros of ``x``'s dtype for real dtypes.",
+    "trunc": "Elementwise rounding toward zero; not differentiable.",
+    "signbit": "Elementwise: is the sign bit set (true for -0.0)? Bool, not differentiable.",
+    "isfinite": "Elementwise: is ``x`` finite? Bool, not differentiable.",
+    "isinf": "Elementwise: is ``x`` infinite? Bool, not differentiable.",
+    "isnan": "Elementwise: is ``x`` NaN? Bool, not differentiable.",
+}
+(acosh, asinh, atanh, log2, log10, reciprocal, positive, real, conj, imag, trunc, signbit,
+ isfinite, isinf, isnan) = (public_op(name, doc, unary_function)
+                            for name, doc in _UNARY_STANDARD.items())
+_logaddexp = public_op("logaddexp", "", binary_function)
+_hypot = public_op("hypot", "", binary_function)
+_copysign = public_op("copysign", "", binary_function)
+_nextafter = public_op("nextafter", "", binary_function)
+
+
+def logaddexp(x1: Any, x2: Any, /) -> Tensor:
+    """Elementwise ``log(exp(x1) + exp(x2))`` without overflow; integers give float32.
+
+    >>> import polytape as pt
+    >>> print(f"{float(pt.logaddexp(pt.constant(1000.0), pt.constant(1000.0))):.2f}")
+    1000.69
+    """
+    return _logaddexp(_floating(x1), _floating(x2))
+
+
+def hypot(x1: Any, x2: Any, /) -> Tensor:
+    """Elementwise ``sqrt(x1**2 + x2**2)`` without overflow; integers give float32."""
+    return _hypot(_floating(x1), _floating(x2))
+
+
+def copysign(x1: Any, x2: Any, /) -> Tensor:
+    """Elementwise ``|x1|`` with the sign of ``x2``. The gradient reaches ``x1`` only."""
+    return _copysign(_floating(x1), _floating(x2))
+
+
+def nextafter(x1: Any, x2: Any, /) -> Tensor:
+    """Elementwise the next representable float after ``x1`` toward ``x2``; not differentiable."""
+    return _nextafter(_floating(x1), _floating(x2))

@@ -15,26 +15,59 @@ from collections.abc import Callable
 from typing import Any
 
 from . import (
+    bitwise,
     derivatives,  # noqa: F401  (fills the op table)
     elementwise,
     linalg,
+    manipulation,
     reductions,
+    searching,
+    sets,
     shapes,
 )
 from .arguments import normalize_axis  # noqa: F401  (re-exported, as before the split)
-from .creation import arange, eye, full_like, linspace, ones_like, zeros_like
+from .bitwise import (  # noqa: F401  (re-exported)
+    bitwise_and,
+    bitwise_invert,
+    bitwise_left_shift,
+    bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
+)
+from .creation import (
+    arange,
+    asarray,
+    empty,
+    empty_like,
+    eye,
+    from_dlpack,
+    full_like,
+    linspace,
+    ones_like,
+    to_backend,
+    zeros_like,
+)
 from .dispatch import operands, run
 from .elementwise import (  # noqa: F401  (re-exported)
     abs,
+    acos,
+    acosh,
     add,
     arccos,
     arcsin,
     arctan,
     arctan2,
+    asin,
+    asinh,
     astype,
+    atan,
+    atan2,
+    atanh,
     cast,
     ceil,
     clip,
+    conj,
+    copysign,
     cos,
     cosh,
     divide,
@@ -46,11 +79,19 @@ from .elementwise import (  # noqa: F401  (re-exported)
     floor_divide,
     greater,
     greater_equal,
+    hypot,
     identity,
+    imag,
+    isfinite,
+    isinf,
+    isnan,
     less,
     less_equal,
     log,
     log1p,
+    log2,
+    log10,
+    logaddexp,
     logical_and,
     logical_not,
     logical_or,
@@ -59,14 +100,20 @@ from .elementwise import (  # noqa: F401  (re-exported)
     minimum,
     multiply,
     negative,
+    nextafter,
     not_equal,
+    positive,
+    pow,
     power,
+    real,
+    reciprocal,
     relu,
     relu_backward,
     remainder,
     round,
     sigmoid,
     sign,
+    signbit,
     sin,
     sinh,
     softplus,
@@ -76,6 +123,7 @@ from .elementwise import (  # noqa: F401  (re-exported)
     subtract,
     tan,
     tanh,
+    trunc,
     where,
 )
 from .linalg import (  # noqa: F401  (re-exported)
@@ -83,6 +131,25 @@ from .linalg import (  # noqa: F401  (re-exported)
     matmul,
     norm,
     tensordot,
+)
+from .manipulation import (  # noqa: F401  (re-exported)
+    all,
+    any,
+    broadcast_arrays,
+    broadcast_shapes,
+    count_nonzero,
+    cumulative_prod,
+    cumulative_sum,
+    diff,
+    meshgrid,
+    moveaxis,
+    repeat,
+    roll,
+    take_along_axis,
+    tril,
+    triu,
+    unstack,
+    vecdot,
 )
 from .optable import OPS
 from .reductions import (  # noqa: F401  (re-exported)
@@ -100,6 +167,14 @@ from .reductions import (  # noqa: F401  (re-exported)
     sum,
     var,
 )
+from .searching import argsort, nonzero, searchsorted, sort  # noqa: F401  (re-exported)
+from .sets import (  # noqa: F401  (re-exported)
+    isin,
+    unique_all,
+    unique_counts,
+    unique_inverse,
+    unique_values,
+)
 from .shapes import (  # noqa: F401  (re-exported)
     broadcast_to,
     concat,
@@ -108,6 +183,7 @@ from .shapes import (  # noqa: F401  (re-exported)
     gather,
     getitem,
     index_add,
+    matrix_transpose,
     normalize_index,
     pad,
     permute_dims,
@@ -121,9 +197,11 @@ from .shapes import (  # noqa: F401  (re-exported)
 )
 from .tensor import Tensor
 
-__all__ = [*elementwise.__all__, *reductions.__all__, *linalg.__all__,
+__all__ = [*elementwise.__all__, *bitwise.__all__, *manipulation.__all__, *searching.__all__,
+           *sets.__all__, *reductions.__all__, *linalg.__all__,
            *(n for n in shapes.__all__ if n != "normalize_index"),
-           "zeros_like", "ones_like", "full_like", "arange", "linspace", "eye"]
+           "zeros_like", "ones_like", "full_like", "arange", "linspace", "eye",
+           "asarray", "empty", "empty_like", "from_dlpack"]
 
 
 def apply_op(name: str, *inputs: Any, **attrs: Any) -> Tensor:
@@ -157,8 +235,13 @@ def _install_operators() -> None:
     T.__abs__ = abs
     T.__eq__, T.__ne__ = equal, not_equal
     T.__lt__, T.__le__, T.__gt__, T.__ge__ = less, less_equal, greater, greater_equal
-    T.__and__, T.__or__, T.__xor__ = logical_and, logical_or, logical_xor
-    T.__invert__ = logical_not
+    # Bitwise on integer tensors, logical on bool (and float) ones: core/bitwise.py.
+    T.__and__, T.__rand__ = bitwise.and_, _reflected(bitwise.and_)
+    T.__or__, T.__ror__ = bitwise.or_, _reflected(bitwise.or_)
+    T.__xor__, T.__rxor__ = bitwise.xor, _reflected(bitwise.xor)
+    T.__invert__ = bitwise.invert
+    T.__lshift__, T.__rlshift__ = bitwise_left_shift, _reflected(bitwise_left_shift)
+    T.__rshift__, T.__rrshift__ = bitwise_right_shift, _reflected(bitwise_right_shift)
     T.__getitem__ = getitem
     # NumPy-style methods, so `x.sum()` and `x.reshape(...)` read as they do on arrays.
     T.sum, T.mean, T.max, T.min = sum, mean, max, min
@@ -168,6 +251,29 @@ def _install_operators() -> None:
     T.astype = cast
     T.prod, T.var, T.std, T.argmax, T.argmin = prod, var, std, argmax, argmin
     T.cumsum, T.clip = cumsum, clip
+    # The Array API's array attributes (``xp = x.__array_namespace__()`` and the rest).
+    T.__array_namespace__ = _array_namespace
+    T.to_device = _to_device
+    T.mT = property(matrix_transpose)
+    T.__complex__ = _complex
+
+
+def _array_namespace(self: Tensor, /, *, api_version: str | None = None) -> Any:
+    import polytape  # a cycle: the package imports this module
+
+    if api_version not in (None, "2021.12", "2022.12", "2023.12", "2024.12"):
+        raise ValueError(f"polytape implements the Array API 2024.12, not {api_version!r}")
+    return polytape
+
+
+def _to_device(self: Tensor, device: str, /, *, stream: Any = None) -> Tensor:
+    """The tensor on ``device`` of its own backend (the standard's ``to_device``)."""
+    return to_backend(self, self._backend, device)
+
+
+def _complex(self: Tensor) -> complex:
+    # Real tensors convert as Python's complex(float) does; there are no complex dtypes yet.
+    return complex(self._scalar("complex"))
 
 
 _install_operators()

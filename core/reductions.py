@@ -12,7 +12,7 @@ from typing import Any
 
 from .arguments import int_arg, normalize_axis, number, one_axis
 from .dispatch import float_array, public_op, run, unary_operand
-from .dtypes import as_dtype, float32
+from .dtypes import as_dtype, float32, int64
 from .elementwise import cast, sqrt
 from .errors import ShapeError
 from .optable import OPS, Op
@@ -47,16 +47,46 @@ def _reduction(op: Op, bool_as_int: bool = False) -> Any:
     return fn
 
 
-sum = public_op("sum", "Sum over ``axis`` (all axes when None); bool sums to int32, "
-                "integers keep their dtype.", _reduction, bool_as_int=True)
+def _accumulating(op: Op) -> Any:
+    """The front end of ``sum``/``prod``: the standard's ``dtype=`` and accumulator rule."""
+    def fn(x: Any, axis: int | Sequence[int] | None = None, keepdims: bool = False,
+           dtype: Any = None) -> Tensor:
+        x = unary_operand(x)
+        dt = x.dtype
+        if dtype is not None:
+            target = as_dtype(dtype)
+        elif dt.kind == "b" or (dt.kind in "iu" and dt.bits < 64):
+            # The standard: integers narrower than the default integer (int64 for sums and
+            # indices; uint8 too, until uint64 lands) accumulate in it, so int8 sums cannot wrap.
+            target = int64
+        else:
+            target = dt
+        if target is not dt:
+            x = cast(x, target)  # recorded: a float32 -> float64 sum still has a gradient
+        be = x._backend
+        a = x._data
+        axes = normalize_axis(axis, len(a.shape), op.name)
+        if axes is not None and len(axes) == len(a.shape) and not keepdims:
+            axes = None
+        return run(op, be, (x,), (a,), {"axis": axes, "keepdims": bool(keepdims)})
+    return fn
+
+
+sum = public_op("sum", "Sum over ``axis`` (all axes when None).\n\nAs the Array API standard "
+                "says, bool and integers narrower than 64 bits sum in int64; floats keep their "
+                "dtype; ``dtype=`` casts the input first.\n\n"
+                ">>> import polytape as pt\n"
+                ">>> pt.sum(pt.constant([1, 2], dtype=pt.int8)).dtype\npolytape.int64",
+                _accumulating)
 mean = public_op("mean", "Mean over ``axis`` (all axes when None); integers give float32.", _reduction)
 max = public_op("max", "Maximum over ``axis``; ties share the gradient evenly (as in TensorFlow).",
                 _reduction)
 min = public_op("min", "Minimum over ``axis``; ties share the gradient evenly (as in TensorFlow).",
                 _reduction)
-prod = public_op("prod", "Product over ``axis`` (all axes when None); bool gives int32.\n\n"
+prod = public_op("prod", "Product over ``axis`` (all axes when None); bool and integers "
+                 "narrower than 64 bits give int64, as :func:`sum`; ``dtype=`` casts first.\n\n"
                  "Its gradient is exact with zeros in the input (the product of the other "
-                 "entries), not ``prod / x``.", _reduction, bool_as_int=True)
+                 "entries), not ``prod / x``.", _accumulating)
 logsumexp = public_op("logsumexp", "``log(sum(exp(x)))`` over ``axis``, computed without "
                       "overflow; integers give float32.", _reduction)
 

@@ -17,13 +17,17 @@ from .errors import ArgumentTypeError, BackendMismatchError, DTypeError, Invalid
 from .optable import OPS
 from .tensor import Tensor
 
-__all__ = ["reshape", "transpose", "permute_dims", "broadcast_to", "expand_dims", "squeeze",
-           "concat", "stack", "tile", "pad", "flip", "split", "getitem", "index_add", "take",
-           "gather", "normalize_index"]
+__all__ = ["reshape", "transpose", "permute_dims", "matrix_transpose", "broadcast_to",
+           "expand_dims", "squeeze", "concat", "stack", "tile", "pad", "flip", "split", "getitem",
+           "index_add", "take", "gather", "normalize_index"]
 
 
-def reshape(x: Any, shape: Sequence[int]) -> Tensor:
-    """``x`` with a new shape of the same size (one dimension may be -1)."""
+def reshape(x: Any, shape: Sequence[int], *, copy: bool | None = None) -> Tensor:
+    """``x`` with a new shape of the same size (one dimension may be -1).
+
+    ``copy`` is the standard's; tensors are immutable, so whether the result shares
+    memory with ``x`` cannot be observed, and every value is accepted.
+    """
     x = unary_operand(x)
     new = shape_arg(shape)
     size = x.size
@@ -50,6 +54,20 @@ def transpose(x: Any, axes: Sequence[int] | None = None) -> Tensor:
 
 
 permute_dims = transpose
+
+
+def matrix_transpose(x: Any, /) -> Tensor:
+    """The standard's ``matrix_transpose``: swap the last two axes (``x.mT``).
+
+    >>> import polytape as pt
+    >>> pt.matrix_transpose(pt.zeros((2, 3, 4))).shape
+    (2, 4, 3)
+    """
+    x = unary_operand(x)
+    n = x.ndim
+    if n < 2:
+        raise ShapeError(f"matrix_transpose: needs at least 2 dimensions, got shape {x.shape}")
+    return transpose(x, tuple(range(n - 2)) + (n - 1, n - 2))
 
 
 def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
@@ -109,8 +127,16 @@ def _joined(name: str, values: Sequence[Any], axis: int, extra: int) -> Tensor:
     return run(OPS[name], be, ts, arrays, {"axis": axis})
 
 
-def concat(values: Sequence[Any], axis: int = 0) -> Tensor:
-    """Join tensors along an existing axis."""
+def concat(values: Sequence[Any], axis: int | None = 0) -> Tensor:
+    """Join tensors along an existing axis; ``axis=None`` joins them flattened (the standard's).
+
+    >>> import polytape as pt
+    >>> pt.concat([pt.constant([[1, 2]]), pt.constant([3])], axis=None).numpy().tolist()
+    [1, 2, 3]
+    """
+    if axis is None and isinstance(values, (list, tuple)):
+        values = [reshape(v, (-1,)) for v in values]
+        axis = 0
     return _joined("concat", values, axis, 0)
 
 

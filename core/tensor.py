@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from .dtypes import DType
-from .errors import BackendMismatchError, DTypeError, ShapeError
+from .dtypes import DType, as_dtype
+from .errors import ArgumentTypeError, BackendMismatchError, DTypeError, ShapeError
 from .tensor_shape import TensorShape
 
 __all__ = ["Tensor", "Variable"]
@@ -138,6 +138,13 @@ class Tensor:
         # By identity, as PyTorch does: `==` is elementwise, so value hashing is impossible.
         return id(self)
 
+    def __setitem__(self, index: Any, value: Any) -> None:
+        # Tensors are immutable (as in JAX and TensorFlow): tapes keep references to them.
+        raise ArgumentTypeError(
+            "polytape tensors are immutable, so `x[index] = value` is not supported: make a new "
+            "tensor instead (pt.where(mask, value, x), or pt.index_add(x, index, delta)), or keep "
+            "the value in a pt.Variable, whose `v[index] = value` updates it in place")
+
     def __format__(self, spec: str) -> str:
         if spec and self.size == 1:
             return format(self._scalar("format"), spec)
@@ -240,6 +247,57 @@ class Variable(Tensor):
         if not self._backend.update_in_place(self._data, d, True):
             self._data = self._backend.kernels["subtract"](self._data, d)
         return self
+
+    def __setitem__(self, index: Any, value: Any) -> None:
+        """``v[index] = value``: replace the selected elements (``value`` broadcasts to them).
+
+        Like :meth:`assign`, an update, not an op: tensors read from the variable before
+        keep the values they saw, and later reads (recorded by watching tapes as usual)
+        see the new ones. Indices as in ``v[index]``; a position named twice takes one of
+        the values.
+
+        >>> import polytape as pt
+        >>> v = pt.Variable([1.0, 2.0, 3.0])
+        >>> v[1:] = 0.0
+        >>> v.numpy().tolist()
+        [1.0, 0.0, 0.0]
+        """
+        from .shapes import normalize_index  # shapes imports this module
+
+        be = self._backend
+        idx = normalize_index(index, be)
+        k = be.kernels
+        current = k["getitem"](self._data, index=idx)
+        arr = self._converted_part(value, tuple(current.shape))
+        ones = k["ones"](tuple(current.shape), be.native_dtypes[as_dtype("int32")])
+        hit = k["index_add"](k["zeros"](tuple(self._data.shape), ones.dtype), ones, index=idx)
+        # A select, not data + (value - data[index]): that would round floats.
+        placed = k["index_add"](k["zeros"](tuple(self._data.shape), self._data.dtype), arr, index=idx)
+        self._data = k["where"](k["greater"](hit, k["zeros"]((), hit.dtype)), placed, self._data)
+
+    def _converted_part(self, value: Any, shape: tuple[int, ...]) -> Any:
+        from .creation import constant  # creation imports this module
+
+        if isinstance(value, Tensor):
+            if value._backend is not self._backend:
+                raise BackendMismatchError(
+                    f"setitem: variable {self.name!r} lives on backend {self.backend!r}, value on "
+                    f"{value.backend!r}; move it with pt.to_backend(value, {self.backend!r})")
+            if value.dtype is not self.dtype:
+                raise DTypeError(f"setitem: variable {self.name!r} is {self.dtype}, value is "
+                                 f"{value.dtype}; cast it first with pt.cast")
+            arr = value._data
+        else:
+            arr = constant(value, dtype=self.dtype, backend=self._backend)._data
+        try:
+            np.broadcast_shapes(tuple(arr.shape), shape)
+            ok = np.broadcast_shapes(tuple(arr.shape), shape) == shape
+        except ValueError:
+            ok = False
+        if not ok:
+            raise ShapeError(f"setitem: a value of shape {tuple(arr.shape)} does not fit the "
+                             f"selection's shape {shape}")
+        return self._backend.kernels["broadcast_to"](arr, shape) if tuple(arr.shape) != shape else arr
 
     def read_value(self) -> Tensor:
         """The current value as an immutable tensor (recorded as a read by watching tapes)."""

@@ -220,6 +220,11 @@ _SAME_NAME_UNARY = ("negative", "abs", "sign", "exp", "expm1", "log", "log1p", "
 _SAME_NAME_OTHER = ("subtract", "divide", "floor_divide", "remainder", "equal", "not_equal",
                     "logical_and", "logical_or", "logical_xor", "where", "matmul", "reshape",
                     "broadcast_to")
+# The standard's elementwise functions added for issue #15, kernels of the same name.
+_STANDARD_ELEMENTWISE = ("acosh", "asinh", "atanh", "log2", "log10", "logaddexp", "hypot",
+                         "copysign", "reciprocal", "positive", "trunc", "signbit", "isfinite",
+                         "isinf", "isnan", "nextafter", "bitwise_and", "bitwise_or", "bitwise_xor",
+                         "bitwise_invert", "bitwise_left_shift", "bitwise_right_shift")
 # polytape's op name -> the standard's name for the same function.
 _RENAMED = {"arcsin": "asin", "arccos": "acos", "arctan": "atan", "arctan2": "atan2",
             "power": "pow", "transpose": "permute_dims"}
@@ -246,6 +251,7 @@ def make_kernels(xp: Any, device: Callable[[], Any] | None = None,
     zero = zero or partial(_zero_like, xp)
     k: dict[str, Kernel] = {name: getattr(xp, name) for name in _SAME_NAME_UNARY + _SAME_NAME_OTHER}
     k.update({op: getattr(xp, name) for op, name in _RENAMED.items()})
+    k.update({name: getattr(xp, name) for name in _STANDARD_ELEMENTWISE})
     for op, logical in _BOOL_AS_LOGICAL.items():
         fn = getattr(xp, op)
         k[op] = fn if _takes_bools(fn, xp) else partial(_bools_as, xp, getattr(xp, logical), fn)

@@ -177,6 +177,23 @@ CASES = [
     Case("std", "all", pt.std, (uniform(3, 4),)),
     Case("norm", "2-norm", pt.norm, (uniform(3, 4),)),
 ]
+
+# -- the Array API standard's elementwise functions (issue #15) -----------------------------------
+CASES += [
+    unary("acosh", lo=1.2, hi=3.0), unary("asinh"), unary("atanh", lo=-0.8, hi=0.8),
+    unary("log2", lo=0.2, hi=3.0), unary("log10", lo=0.2, hi=3.0), unary("reciprocal", away=0.3),
+    unary("positive"), unary("real"), unary("conj"), unary("imag"),
+    unary("trunc", grad=False), unary("signbit", grad=False), unary("isfinite", grad=False),
+    unary("isinf", grad=False), unary("isnan", grad=False),
+    Case("logaddexp", "broadcast", pt.logaddexp, (uniform(3, 4), uniform(4))),
+    Case("hypot", "broadcast", pt.hypot, (uniform(3, 4, away=0.2), uniform(4, away=0.2))),
+    Case("copysign", "broadcast", pt.copysign, (uniform(3, 4, away=0.2), uniform(4, away=0.2))),
+    Case("nextafter", "broadcast", pt.nextafter, (uniform(3, 4), uniform(4)), grad=False),
+    *(Case(op, "int", getattr(pt, op), (ints(3, 4), ints(4, lo=0, hi=4)), grad=False)
+      for op in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+                 "bitwise_right_shift")),
+    Case("bitwise_invert", "int", pt.bitwise_invert, (ints(3, 4),), grad=False),
+]
 ALL_CASES = {c.id: c for c in CASES}
 assert len(ALL_CASES) == len(CASES), "duplicate case ids"
 
