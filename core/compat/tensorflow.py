@@ -331,11 +331,20 @@ def _reduction(fn: Callable[..., Tensor], doc: str) -> Callable[..., Tensor]:
     return reduce
 
 
-reduce_sum = _reduction(pt.sum, "Sum over ``axis`` (all axes when None).")
+def _same_dtype(fn: Callable[..., Tensor]) -> Callable[..., Tensor]:
+    # TensorFlow's sum and product keep the input's dtype (int32 stays int32), where the
+    # Array API standard, which polytape's own namespace follows, widens integers to int64.
+    def reduce(x: Any, axis: Any, keepdims: builtins.bool) -> Tensor:
+        x = pt.convert_to_tensor(x)
+        return fn(x, axis=axis, keepdims=keepdims, dtype=x.dtype)
+    return reduce
+
+
+reduce_sum = _reduction(_same_dtype(pt.sum), "Sum over ``axis`` (all axes when None), in the input's dtype.")
 reduce_max = _reduction(pt.max, "Maximum over ``axis`` (all axes when None).")
 reduce_min = _reduction(pt.min, "Minimum over ``axis`` (all axes when None).")
-reduce_prod = _reduction(lambda x, axis, keepdims: pt.prod(x, axis=axis, keepdims=keepdims),
-                         "Product over ``axis`` (all axes when None).")
+reduce_prod = _reduction(_same_dtype(pt.prod),
+                         "Product over ``axis`` (all axes when None), in the input's dtype.")
 reduce_logsumexp = _reduction(lambda x, axis, keepdims: pt.logsumexp(x, axis=axis, keepdims=keepdims),
                               "``log(sum(exp(x)))`` over ``axis``, without overflow.")
 reduce_variance = _reduction(lambda x, axis, keepdims: pt.var(x, axis=axis, keepdims=keepdims),
