@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
 import pytest
 
 import polytape as pt
@@ -14,6 +17,23 @@ def backend(request: pytest.FixtureRequest) -> str:
     """The name of a backend that is current (``pt.use_backend``) for the whole test."""
     with pt.use_backend(request.param):
         yield request.param
+
+
+def _central_difference(f: Callable[[np.ndarray], float], x: object, h: float = 1e-6) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    grad = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        up, down = x.copy(), x.copy()
+        up[i] += h
+        down[i] -= h
+        grad[i] = (f(up) - f(down)) / (2 * h)
+    return grad
+
+
+@pytest.fixture
+def central_difference() -> Callable[..., np.ndarray]:
+    """``central_difference(f, x, h=1e-6)``: the float64 gradient of scalar ``f`` at ``x``."""
+    return _central_difference
 
 
 # -- requires_gpu: these tests run wherever CuPy sees a CUDA device and are skipped elsewhere -----

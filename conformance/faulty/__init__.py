@@ -49,13 +49,15 @@ def _same(fn: Callable[..., Any]) -> Callable[..., Any]:
     return kernel
 
 
-def _in_float32(k: Kernels, op: str, dtype: Any = np.float64) -> Kernels:
+def _computed_in(k: Kernels, op: str, via: Any, dtype: Any = np.float64) -> Kernels:
+    """``op`` on ``dtype`` inputs computed in the narrower ``via`` and cast back: right dtype,
+    lost precision."""
     orig = k[op]
 
     def kernel(*xs: Any, **kw: Any) -> Any:
         if xs[0].dtype != dtype:
             return orig(*xs, **kw)
-        return np.asarray(orig(*(x.astype(np.float32) for x in xs), **kw)).astype(dtype)
+        return np.asarray(orig(*(x.astype(via) for x in xs), **kw)).astype(dtype)
     return {op: kernel}
 
 
@@ -222,16 +224,6 @@ def _relu_backward_at_zero(g: Any, x: Any) -> Any:
     return np.where(x >= 0, g, np.zeros((), g.dtype))  # the kink at 0 takes the right slope
 
 
-def _float16_as_bfloat16(k: Kernels, op: str) -> Kernels:
-    orig = k[op]
-
-    def kernel(*xs: Any, **kw: Any) -> Any:
-        if xs[0].dtype != np.float16:
-            return orig(*xs, **kw)
-        return np.asarray(orig(*(x.astype(ml_dtypes.bfloat16) for x in xs), **kw)).astype(np.float16)
-    return {op: kernel}
-
-
 def _int_result(k: Kernels, op: str) -> Kernels:
     orig = k[op]
 
@@ -300,19 +292,19 @@ FAULTS: tuple[Fault, ...] = (
     _T("f_sum_half_accumulator", "sum", "precision", "float16 sum accumulates in float16",
        _sum_half_sequential),
     _T("f_sum_float32", "sum", "precision", "float64 sum accumulates in float32",
-       lambda k: _in_float32(k, "sum")),
+       lambda k: _computed_in(k, "sum", np.float32)),
     _T("f_matmul_float32", "matmul", "precision", "float64 matmul computed in float32",
-       lambda k: _in_float32(k, "matmul")),
+       lambda k: _computed_in(k, "matmul", np.float32)),
     _T("f_exp_float32", "exp", "precision", "float64 exp computed in float32",
-       lambda k: _in_float32(k, "exp")),
+       lambda k: _computed_in(k, "exp", np.float32)),
     _T("f_divide_reciprocal", "divide", "precision", "float64 divide as x * (1/y) in float32",
-       lambda k: _in_float32(k, "divide")),
+       lambda k: _computed_in(k, "divide", np.float32)),
     # -- dtypes
     _T("f_multiply_widens", "multiply", "dtypes", "float32 multiply returns float64",
        lambda k: _wrap(k, "multiply", lambda out, x, y: out.astype(np.float64)
                        if out.dtype == np.float32 else out)),
     _T("f_cos_half_as_bfloat16", "cos", "dtypes", "float16 cos computed in bfloat16",
-       lambda k: _float16_as_bfloat16(k, "cos")),
+       lambda k: _computed_in(k, "cos", ml_dtypes.bfloat16, np.float16)),
     _T("f_add_int32_to_int64", "add", "dtypes", "int32 add returns int64",
        lambda k: _int_result(k, "add")),
     # -- layouts

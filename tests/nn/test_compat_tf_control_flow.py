@@ -68,23 +68,12 @@ def test_rnn_while_loop_matches_tf(backend):
                                            [0.359149694442749, 0.1187080591917038]], rtol=1e-5)
 
 
-def _finite_differences(f, x0, eps=1e-6):
-    x0 = np.asarray(x0, dtype=np.float64)
-    grad = np.zeros_like(x0)
-    for idx in np.ndindex(x0.shape):
-        up, down = x0.copy(), x0.copy()
-        up[idx] += eps
-        down[idx] -= eps
-        grad[idx] = (f(up) - f(down)) / (2 * eps)
-    return grad
-
-
-def test_rnn_while_loop_gradient_matches_finite_differences(backend):
+def test_rnn_while_loop_gradient_matches_finite_differences(backend, central_difference):
     xs = tf.constant(np.asarray(XS), dtype=tf.float64)
     W = tf.Variable(np.asarray(W0), dtype=tf.float64)
     with tf.GradientTape() as tape:
         loss = _rnn(W, xs)
-    fd = _finite_differences(lambda w: float(_rnn(tf.constant(w), xs)), W0)
+    fd = central_difference(lambda w: float(_rnn(tf.constant(w), xs)), W0)
     np.testing.assert_allclose(tape.gradient(loss, W).numpy(), fd, rtol=1e-6, atol=1e-9)
 
 
@@ -93,7 +82,7 @@ def _cumulative(v):
     return c, tf.reduce_sum(c * c)
 
 
-def test_scan_cumulative_function_matches_tf_and_finite_differences(backend):
+def test_scan_cumulative_function_matches_tf_and_finite_differences(backend, central_difference):
     v = tf.Variable([1.0, 2.0, 3.0])
     with tf.GradientTape() as tape:
         c, loss = _cumulative(v)
@@ -103,7 +92,7 @@ def test_scan_cumulative_function_matches_tf_and_finite_differences(backend):
     v64 = tf.Variable(np.array([1.0, 2.0, 3.0]), dtype=tf.float64)
     with tf.GradientTape() as tape:
         _, loss = _cumulative(v64)
-    fd = _finite_differences(lambda a: float(_cumulative(tf.constant(a))[1]), [1.0, 2.0, 3.0])
+    fd = central_difference(lambda a: float(_cumulative(tf.constant(a))[1]), [1.0, 2.0, 3.0])
     np.testing.assert_allclose(tape.gradient(loss, v64).numpy(), fd, rtol=1e-7)
 
 

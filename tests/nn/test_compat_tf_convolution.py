@@ -63,18 +63,8 @@ def test_convolution_gradients_match_tf(backend):
     _close(tf.reduce_sum(gx * gx), 3.22723388671875, 1e-5)  # TF: 3.22723388671875
 
 
-def _fd(f, x0, eps=1e-6):
-    g = np.zeros_like(x0)
-    for i in np.ndindex(x0.shape):
-        up, dn = x0.copy(), x0.copy()
-        up[i] += eps
-        dn[i] -= eps
-        g[i] = (f(up) - f(dn)) / (2 * eps)
-    return g
-
-
 @pytest.mark.parametrize("padding", ["SAME", "VALID"])
-def test_convolution_and_pooling_gradients_match_finite_differences(backend, padding):
+def test_convolution_and_pooling_gradients_match_finite_differences(backend, padding, central_difference):
     rng = np.random.default_rng(3)
     x0 = rng.standard_normal((2, 5, 4, 2))
     w0 = rng.standard_normal((3, 2, 2, 3))
@@ -92,9 +82,9 @@ def test_convolution_and_pooling_gradients_match_finite_differences(backend, pad
         tape.watch([x, w])
         loss = f(x, w)
     gx, gw = tape.gradient(loss, [x, w])
-    np.testing.assert_allclose(gx.numpy(), _fd(lambda a: float(f(tf.constant(a), w)), x0),
+    np.testing.assert_allclose(gx.numpy(), central_difference(lambda a: float(f(tf.constant(a), w)), x0),
                                rtol=1e-5, atol=1e-7)
-    np.testing.assert_allclose(gw.numpy(), _fd(lambda a: float(f(x, tf.constant(a))), w0),
+    np.testing.assert_allclose(gw.numpy(), central_difference(lambda a: float(f(x, tf.constant(a))), w0),
                                rtol=1e-5, atol=1e-7)
 
 

@@ -39,17 +39,7 @@ def _swish_reference(x: np.ndarray, beta: float) -> np.ndarray:
     return x / (1.0 + np.exp(-beta * x))
 
 
-def _central_difference(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
-    grad = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += h
-        down[i] -= h
-        grad[i] = (f(up) - f(down)) / (2 * h)
-    return grad
-
-
-def test_new_op_values_and_gradient_match_finite_differences(example, backend):
+def test_new_op_values_and_gradient_match_finite_differences(example, backend, central_difference):
     rng = np.random.default_rng(7)
     x0 = rng.normal(size=(3, 4)) * 2
     w = rng.normal(size=(3, 4))
@@ -66,7 +56,7 @@ def test_new_op_values_and_gradient_match_finite_differences(example, backend):
     tol = 1e-8 if dtype is pt.float64 else 2e-4
     np.testing.assert_allclose(example.swish(x, beta).numpy(), _swish_reference(x0, beta),
                                rtol=tol, atol=tol)
-    np.testing.assert_allclose(grad.numpy(), _central_difference(f, x0), rtol=tol * 10, atol=tol * 10)
+    np.testing.assert_allclose(grad.numpy(), central_difference(f, x0), rtol=tol * 10, atol=tol * 10)
 
 
 def test_new_op_second_derivative_and_forward_mode(example):
