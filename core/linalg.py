@@ -38,6 +38,7 @@ from .dtypes import DType, bfloat16, float16, float32, result_type
 from .elementwise import abs as absolute
 from .elementwise import cast, not_equal, sqrt, where
 from .errors import ArgumentTypeError, InvalidArgumentError, ShapeError
+from .info import finfo
 from .manipulation import broadcast_shapes, vecdot  # noqa: F401  (vecdot: in the extension)
 from .optable import OPS
 from .shapes import (
@@ -445,8 +446,11 @@ def pinv(x: Any, /, *, rtol: float | None = None) -> Tensor:
 def matrix_rank(x: Any, /, *, rtol: float | None = None) -> Tensor:
     """The rank (int64) of each matrix: its singular values above ``rtol`` times the largest
     (default ``max(m, n) * eps``). Not differentiable."""
-    a, _ = _matrices("matrix_rank", x, square=False)
-    return _op("matrix_rank", a, rtol=_rtol("matrix_rank", rtol))
+    a, dt = _matrices("matrix_rank", x, square=False)
+    tol = _rtol("matrix_rank", rtol)
+    if tol is None and dt in _HALF:  # the input's rounding, not float32's, decides what is zero
+        tol = max(a.shape[-2], a.shape[-1]) * float(finfo(dt).eps)
+    return _op("matrix_rank", a, rtol=tol)
 
 
 def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Tensor:  # noqa: A002
