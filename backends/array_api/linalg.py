@@ -30,7 +30,8 @@ def _checked(fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except Exception as exc:
-        if type(exc).__name__ == "LinAlgError":  # numpy's is a ValueError, torch's a RuntimeError
+        # numpy.linalg.LinAlgError is a ValueError, torch's (torch._C._LinAlgError) a RuntimeError
+        if any(c.__name__.endswith("LinAlgError") for c in type(exc).__mro__):
             raise ValueError(str(exc)) from exc
         raise
 
