@@ -24,12 +24,17 @@ A few public ops are not declared here because they are compositions of the ops 
 which keeps their derivatives exact to any order with no kernel to write: ``var``/``std``
 (mean, subtract, multiply, sum), ``norm`` (abs, sum, max, sqrt, where), ``tensordot``
 (transpose, reshape, matmul), ``split`` and ``take``/``gather`` (getitem, whose VJP
-scatter-adds with ``index_add``); see their comments where they are defined.
+scatter-adds with ``index_add``), and of the linalg extension ``eigvalsh`` (of ``eigh``),
+``svdvals`` (of ``svd``), ``matrix_norm`` (``norm``, or ``svdvals`` for 2, -2 and
+``"nuc"``), ``vector_norm``, ``matrix_power`` (matmul, inv), ``trace``/``diagonal`` (take,
+sum), ``outer`` and ``cross``; see their comments where they are defined.
 
 Conventions at non-smooth points: ``max``/``min`` reductions split the gradient evenly
 among tied extrema (TensorFlow's rule); ``maximum``/``minimum`` give ties to the first
 input; ``clip`` passes the gradient where ``lo <= x <= hi``; ``relu`` and ``abs`` have
-gradient 0 at 0 (``relu``'s gradient is the op ``relu_backward``, 0 at NaN too).
+gradient 0 at 0 (``relu``'s gradient is the op ``relu_backward``, 0 at NaN too). The linalg
+section at the end says how decompositions pack their results and what their rules do at
+repeated eigenvalues and singular values.
 """
 
 from __future__ import annotations
