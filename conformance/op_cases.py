@@ -25,7 +25,7 @@ from polytape.optable import CREATION_KERNELS, OPS
 
 from .cases import ConformanceCase
 from .checks import as_float64, assert_close, assert_dtype, current_measurement, round_to
-from .recipes import RECIPES, Recipe, Sample, draw, dtype_names, recipe_for
+from .recipes import RECIPES, Recipe, Sample, draw, dtype_names, public_attribute, recipe_for
 from .tolerances import EXACT, Tolerance, tolerance
 
 __all__ = ["value_cases", "gradient_cases", "second_order_cases", "jvp_cases",
@@ -39,7 +39,7 @@ FLOATS = ("float16", "bfloat16", "float32", "float64")
 def _ops() -> list[tuple[str, bool]]:
     """``(name, differentiable)`` of every op in the table, and of every public function
     that has a recipe although it is not a table op (compositions such as ``var``)."""
-    names = set(OPS) | {n for n in RECIPES if n not in OPS and callable(getattr(pt, n, None))}
+    names = set(OPS) | {n for n in RECIPES if n not in OPS and callable(public_attribute(n))}
     return sorted((n, OPS[n].differentiable if n in OPS else True) for n in names)
 
 

@@ -31,7 +31,7 @@ from polytape.plugins import apply_op
 from .checks import round_to
 
 __all__ = ["Arg", "Sample", "Recipe", "RECIPES", "recipe", "recipe_for", "unary", "binary",
-           "reductions", "samples", "dtype_names", "draw"]
+           "reductions", "samples", "dtype_names", "draw", "public_attribute"]
 
 KIND_DTYPES = {
     "f": ("float16", "bfloat16", "float32", "float64"),
@@ -135,10 +135,18 @@ def recipe(op: str, reference: Callable[..., Any], sample_list: Any, **options: 
     return r
 
 
+def public_attribute(name: str) -> Any:
+    """``polytape.<name>``, where ``name`` may be dotted (``"linalg.matrix_norm"``), or None."""
+    obj: Any = pt
+    for part in name.split("."):
+        obj = getattr(obj, part, None)
+    return obj
+
+
 def public_function(op: str) -> Callable[..., Any]:
-    """``polytape.<op>``, or for an op without one (a plugin's), a call through
-    :func:`polytape.plugins.apply_op`."""
-    fn = getattr(pt, op, None)
+    """``polytape.<op>`` (``op`` may be dotted: ``"linalg.svdvals"``), or for an op without one
+    (a plugin's), a call through :func:`polytape.plugins.apply_op`."""
+    fn = public_attribute(op)
     if callable(fn):
         return fn
 
@@ -685,3 +693,65 @@ recipe("pinv", lambda x: np.linalg.pinv(_spaced(x)), samples(
 recipe("matrix_rank", _rank_of_product, samples(
     ("rank_2", ((4, 2), (2, 3)), {}), ("full_rank_batch", ((2, 4, 3), (3, 3)), {})),
     call=_rank_of_product, out="int64", grad=False)
+
+
+# The extension's compositions (no rules of their own), under their dotted public names.
+def _svdvals(x: Any) -> Any:
+    a = _spaced(x)
+    return pt.linalg.svdvals(a) if isinstance(a, pt.Tensor) else np.linalg.svd(a, compute_uv=False)
+
+
+def _eigvalsh(x: Any) -> Any:
+    a = _symmetric(x)
+    return pt.linalg.eigvalsh(a) if isinstance(a, pt.Tensor) else np.linalg.eigvalsh(a)
+
+
+def _matrix_norm(x: Any, ord: Any = "fro", keepdims: bool = False) -> Any:  # noqa: A002
+    a = _spaced(x)
+    if isinstance(a, pt.Tensor):
+        return pt.linalg.matrix_norm(a, ord=ord, keepdims=keepdims)
+    return np.linalg.norm(a, ord=ord, axis=(-2, -1), keepdims=keepdims)
+
+
+def _vector_norm(x: Any, ord: Any = 2, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
+    if isinstance(x, pt.Tensor):
+        return pt.linalg.vector_norm(x, ord=ord, axis=axis, keepdims=keepdims)
+    axes = tuple(range(x.ndim)) if axis is None else axis
+    rest = tuple(i for i in range(x.ndim) if i not in axes)
+    flat = np.transpose(x, rest + axes).reshape(tuple(x.shape[i] for i in rest) + (-1,))
+    out = np.linalg.norm(flat, ord=ord, axis=-1)
+    return out.reshape(tuple(1 if i in axes else n for i, n in enumerate(x.shape))) if keepdims else out
+
+
+def _matrix_power(x: Any, n: int) -> Any:
+    a = _spaced(x)
+    return pt.linalg.matrix_power(a, n) if isinstance(a, pt.Tensor) else np.linalg.matrix_power(a, n)
+
+
+recipe("linalg.svdvals", _svdvals, samples(("tall", ((4, 3),), {}), ("wide_batch", ((2, 2, 4),), {})),
+       call=_svdvals)
+recipe("linalg.eigvalsh", _eigvalsh, samples(("matrix", ((3, 3),), {}), ("batch", ((2, 4, 4),), {})),
+       call=_eigvalsh)
+recipe("linalg.matrix_norm", _matrix_norm, (
+    *(Sample(f"ord_{o}", (Arg((3, 4), gap=0.1),), {"ord": o}) for o in ("fro", "nuc", 1, -1, 2, -2)),
+    Sample("inf_batch_keepdims", (Arg((2, 3, 2), gap=0.1),), {"ord": math.inf, "keepdims": True}),
+    Sample("minus_inf", (Arg((3, 2), gap=0.1),), {"ord": -math.inf})), call=_matrix_norm,
+    magnitude=lambda x, ord="fro", keepdims=False: np.linalg.norm(_spaced(x), "fro", (-2, -1), keepdims))
+recipe("linalg.vector_norm", _vector_norm, (
+    Sample("all", (Arg((2, 3), gap=0.1),), {}),
+    Sample("axes_keepdims", (Arg((2, 3, 2), gap=0.1),), {"axis": (0, 2), "keepdims": True, "ord": 3}),
+    Sample("ord_1", (Arg((4,), gap=0.1),), {"ord": 1}),
+    Sample("ord_inf", (Arg((2, 3), gap=0.1),), {"ord": math.inf, "axis": (1,)}),
+    Sample("negative_p", (Arg((2, 3), gap=0.3),), {"ord": -1.5, "axis": (1,)})), call=_vector_norm,
+    magnitude=lambda x, ord=2, axis=None, keepdims=False: _vector_norm(np.abs(x), 1, axis, keepdims))
+recipe("linalg.matrix_power", _matrix_power, samples(
+    ("cube", ((3, 3),), {"n": 3}), ("inverse_square_batch", ((2, 2, 2),), {"n": -2}),
+    ("identity", ((2, 2),), {"n": 0})), call=_matrix_power)
+recipe("linalg.trace", lambda x, offset=0: np.trace(x, offset, axis1=-2, axis2=-1), samples(
+    ("matrix", ((3, 3),), {}), ("offset_batch", ((2, 3, 4),), {"offset": 1})), kinds="fi",
+    out=lambda dtype, attrs: "int64" if dtype.startswith("int") else dtype)
+recipe("linalg.diagonal", lambda x, offset=0: np.diagonal(x, offset, axis1=-2, axis2=-1), samples(
+    ("matrix", ((3, 3),), {}), ("below_batch", ((2, 4, 3),), {"offset": -1})), kinds="fi", exact=True)
+recipe("linalg.outer", np.outer, samples(("vectors", ((3,), (2,)), {})), kinds="fi")
+recipe("linalg.cross", lambda x, y, axis=-1: np.cross(x, y, axis=axis), samples(
+    ("vectors", ((3,), (3,)), {}), ("broadcast_axis0", ((3, 2), (3, 1)), {"axis": 0})))
