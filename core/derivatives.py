@@ -453,7 +453,9 @@ def _sym(ns: Any, x: Any) -> Any:
 
 def _eye_like(ns: Any, x: Any) -> Any:
     """The n x n identity in x's dtype, for x of shape (..., n, n) or (..., n)."""
-    return _identity_matrix(ns, x, _last(x))
+    lead = tuple(range(_last(x)))  # summed away first, so an empty batch still gives a row
+    row = ns.sum(x, axis=lead, keepdims=False) if lead else x
+    return _identity_matrix(ns, row, 0)
 
 
 def _diag_of(ns: Any, x: Any) -> Any:

@@ -260,3 +260,17 @@ def test_det_gradient_at_a_singular_matrix_raises(backend: str) -> None:
     assert float(d) == 0.0
     with pytest.raises(pt.InvalidArgumentError):
         tape.gradient(d, a)
+
+
+@pytest.mark.parametrize("fn", [la.inv, la.det, la.eigvalsh, la.svdvals, la.cholesky, la.pinv,
+                                lambda x: la.qr(x).R, lambda x: la.slogdet(x).logabsdet,
+                                lambda x: la.solve(x, pt.ones((3, 2)))],
+                         ids=["inv", "det", "eigvalsh", "svdvals", "cholesky", "pinv", "qr", "slogdet",
+                              "solve"])
+def test_an_empty_batch_has_empty_results_and_gradients(backend: str, fn: Any) -> None:
+    x = pt.zeros((0, 3, 3))
+    with pt.GradientTape() as tape:
+        tape.watch(x)
+        y = fn(x)
+    assert y.shape[0] == 0
+    assert tape.gradient(y, x).shape == (0, 3, 3)
