@@ -233,6 +233,17 @@ def _int_result(k: Kernels, op: str) -> Kernels:
     return {op: kernel}
 
 
+def _svd_packs_vh(svd: Callable[..., Any]) -> Callable[..., Any]:
+    def kernel(x: Any, full_matrices: bool = True) -> Any:
+        out = svd(x, full_matrices=full_matrices).copy()
+        m, n = x.shape[-2], x.shape[-1]
+        v = out[..., m + 1:, :]
+        if v.shape[-1] == n:
+            out[..., m + 1:, :] = np.swapaxes(v, -1, -2)
+        return out
+    return kernel
+
+
 _T = Fault  # one line per fault below
 FAULTS: tuple[Fault, ...] = (
     # -- values
@@ -355,6 +366,17 @@ FAULTS: tuple[Fault, ...] = (
     _T("f_cumsum_axis_ignored", "cumsum", "forward mode", "cumsum always runs along axis 0",
        lambda k: {"cumsum": lambda x, axis=None, reverse=False: k["cumsum"](
            x, axis=0 if x.ndim else axis, reverse=reverse)}),
+    # -- the linalg extension (decompositions pack their results: polytape.derivatives)
+    _T("f_inv_transposed", "inv", "values", "inv returns the transposed inverse",
+       lambda k: {"inv": lambda x: np.swapaxes(k["inv"](x), -1, -2)}),
+    _T("f_cholesky_upper", "cholesky", "values", "cholesky returns the upper factor (SciPy's default)",
+       lambda k: {"cholesky": lambda x: np.swapaxes(k["cholesky"](x), -1, -2)}),
+    _T("f_eigh_descending", "eigh", "values", "eigh orders eigenvalues (and vectors) descending",
+       lambda k: {"eigh": lambda x: np.flip(k["eigh"](x), axis=-1)}),
+    _T("f_svd_packs_vh", "svd", "layouts", "svd hands over Vh where V belongs (square V)",
+       lambda k: {"svd": _svd_packs_vh(k["svd"])}),
+    _T("f_solve_float32", "solve", "precision", "float64 solve computed in float32",
+       lambda k: _computed_in(k, "solve", np.float32)),
     # -- training: optimizer updates go through update_in_place
     _T("f_assign_sub_adds", "assign_sub", "training",
        "in-place assign_sub adds (every optimizer step ascends)", lambda k: {},
