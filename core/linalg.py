@@ -32,7 +32,7 @@ import numpy as np
 
 from . import reductions
 from .arguments import normalize_axis, number, one_axis
-from .creation import eye, ones_like, zeros_like
+from .creation import constant, eye, ones_like, zeros_like
 from .dispatch import binary_operands, operands, run, unary_operand
 from .dtypes import DType, bfloat16, float16, float32, result_type
 from .elementwise import abs as absolute
@@ -352,8 +352,9 @@ def solve(x1: Any, x2: Any, /) -> Tensor:
     """The solution ``X`` of ``x1 @ X = x2``, batched: ``x2`` of shape (n,) is one vector
     (the result has shape (..., n)); otherwise (..., n, k) columns. Batch dimensions
     broadcast. Differentiable in both inputs."""
+    x1 = unary_operand(x1)
     a, _ = _matrices("solve", x1)
-    b = unary_operand(x2)
+    b = x2 if isinstance(x2, Tensor) else constant(x2, backend=x1._backend)  # beside x1
     if b.ndim < 1:
         raise ShapeError(f"linalg.solve: x2 needs at least one dimension, got shape {b.shape}")
     vector = b.ndim == 1
@@ -362,7 +363,7 @@ def solve(x1: Any, x2: Any, /) -> Tensor:
                          "fit (x2 needs as many rows as x1)")
     if vector:
         b = expand_dims(b, 1)
-    dt = result_type(unary_operand(x1).dtype, b.dtype)
+    dt = result_type(x1.dtype, b.dtype)
     dt = dt if dt.is_floating else float32
     compute = float32 if dt in _HALF else dt
     a, b = _as(a, compute), _as(b, compute)
