@@ -42,6 +42,7 @@ import pytest
 import polytape as pt
 from polytape.plugins import get_plugin_system
 
+from . import extended_reference
 from .cases import ALL_DTYPES, ConformanceCase
 from .certificate import BackendRecord, CaseResult, Certificate
 from .environment import backend_environment, file_digest, host_environment, suite_revision
@@ -324,6 +325,7 @@ class ConformanceRun:
                           f"with seed {random_settings()['seed']}"
                           if random_settings()["samples"] else ""),
                "random": random_settings(),
+               "ulp_reference": extended_reference.describe(),
                "reproduce": reproduce_command("<backend>", "test_value[<case id>]")}
         self.certificate = Certificate(self.backends, list(self.results.values()),
                                        self.unavailable, selection,
