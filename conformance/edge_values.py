@@ -209,13 +209,16 @@ def _rounded(values: Any, dtype: str) -> np.ndarray:
 
 # -- comparing ---------------------------------------------------------------------------------------
 def check_edges(op: str, result: Any, expected: np.ndarray, inputs: list[np.ndarray], dtype: str,
-                out_dtype: str, bound: float | None = None, floor: float = 0.0) -> float:
+                out_dtype: str, bound: float | None = None, floor: float = 0.0,
+                record_ulp: bool = True, signed_zeros: bool = True) -> float:
     """Compare ``result`` with the float64 ``expected`` (NaN, infinities, zero signs, ULPs).
 
     ``floor`` > 0 measures ULPs at ``max(|expected|, floor)``: for results that are
     differences of O(1) terms (``log_softmax``), whose error is absolute.
     Returns the worst error in ULPs of ``out_dtype`` and records it in the running case's
-    measurement; fails naming the first offending input.
+    measurement (its ULP column too, unless ``record_ulp`` is false: a derivative's error
+    is not the op's); fails naming the first offending input. ``signed_zeros=False``
+    accepts either zero where the reference has one.
     """
     a = as_float64(result)
     e = np.asarray(expected, dtype=np.float64)
@@ -241,7 +244,7 @@ def check_edges(op: str, result: Any, expected: np.ndarray, inputs: list[np.ndar
     inf_e = np.isinf(rounded)
     if (a[inf_e] != rounded[inf_e]).any() or (np.isinf(a) & ~inf_e & ~nan_e).any():
         raise where((np.isinf(a) | inf_e) & (a != rounded), "infinity mismatch")
-    if op not in ANY_ZERO_SIGN:
+    if signed_zeros and op not in ANY_ZERO_SIGN:
         zero = (rounded == 0) & (a == 0)
         bad = zero & (np.signbit(a) != np.signbit(rounded))
         if bad.any():
@@ -264,7 +267,8 @@ def check_edges(op: str, result: Any, expected: np.ndarray, inputs: list[np.ndar
     m = current_measurement()
     if m is not None:
         m.add(worst, worst / limit, Tolerance(0.0, limit, f"{limit:g} ULP"))
-        m.add_ulp(worst)
+        if record_ulp:
+            m.add_ulp(worst)
     if worst > limit:
         raise where(errs > limit, f"{worst:.3g} ULPs from the reference (bound {limit:g})")
     return worst

@@ -239,6 +239,11 @@ def _where_output_like_y(c: Any, x: Any, y: Any) -> Any:
     return out
 
 
+def _relu_backward_threshold(g: Any, x: Any) -> Any:
+    # A "numerically safe" threshold: the slope is 0 for positive x below 1e-30 too.
+    return np.where(x > 1e-30, g, np.zeros((), g.dtype))
+
+
 def _int_result(k: Kernels, op: str) -> Kernels:
     orig = k[op]
 
@@ -364,6 +369,9 @@ FAULTS: tuple[Fault, ...] = (
     # -- gradients (kernels that only backward passes call)
     _T("f_relu_backward_kink", "relu_backward", "gradients", "relu's gradient at 0 is 1",
        lambda k: {"relu_backward": _relu_backward_at_zero}),
+    _T("f_relu_backward_threshold", "relu_backward", "gradients",
+       "relu's gradient is 0 below x = 1e-30 (subnormals, the smallest normals)",
+       lambda k: {"relu_backward": _relu_backward_threshold}),
     _T("f_index_add_last_wins", "index_add", "gradients",
        "index_add (getitem's VJP) drops repeated positions",
        lambda k: {"index_add": _index_add_last_wins}),

@@ -168,3 +168,13 @@ def test_forward_mode_fault_is_caught_only_by_forward_mode():
     for group in ("values", "gradients", "second_order"):
         assert all(m is None for m in outcomes.get(group, {}).values()), (group, outcomes[group])
     assert all(m is not None for m in outcomes["jacobian"].values()), outcomes["jacobian"]
+
+
+def test_edge_gradients_kill_a_vjp_kernel_wrong_only_at_edges():
+    """relu_backward with a 1e-30 threshold: right on every random sample, wrong at
+    subnormal and tiny inputs -- the relu edge-gradient case (VJP) rejects it."""
+    outcomes = _outcomes("f_relu_backward_threshold", "relu")
+    assert all(m is None for m in outcomes["gradients"].values()), outcomes["gradients"]
+    for dtype in ("float32", "float64"):
+        message = outcomes["edge_gradients"][dtype]
+        assert message is not None and "d relu/dx (VJP)" in message, message
