@@ -3,14 +3,18 @@
 An error of ``k`` ULPs at a reference value ``e`` means ``|a - e| = k * ulp(e)``, where
 ``ulp(e)`` is the gap between the two floats of the result's dtype around ``e`` (below the
 smallest normal it is the smallest subnormal, so a backend that flushes subnormals to zero
-is off by many ULPs). The reference ``e`` is a float64 value (NumPy float64, ``math``),
-never rounded first, so a correctly rounded result is at most 0.5 ULP away.
+is off by many ULPs). Below float64 the reference ``e`` is a float64 value (NumPy float64,
+``math``), never rounded first, so a correctly rounded result is at most 0.5 ULP away; a
+float64 result is measured against mpmath at 128 bits where it has the function
+(:mod:`polytape.conformance.extended_reference`), else against NumPy float64.
 
 :data:`ULP_BOUNDS` gives each op's bound per dtype, modelled on the OpenCL C 3.0
 specification's table of built-in math function accuracy (section 7.4): arithmetic and
 ``sqrt`` correctly rounded, ``exp``/``log`` 3 ULPs, ``sin``/``cos`` 4, ``tan``/``tanh`` 5,
-``pow`` and ``erf`` 16. Half precision is computed through float32 by every built-in
-backend, so it gets the float32 bound plus the rounding to half (1 ULP).
+``pow`` and ``erf`` 16 (the float64 value tolerances of
+:mod:`~polytape.conformance.tolerances` are these bounds plus 2 ULPs). Half precision is
+computed through float32 by every built-in backend, so it gets the float32 bound plus the
+rounding to half (1 ULP).
 """
 
 from __future__ import annotations

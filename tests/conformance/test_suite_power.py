@@ -47,6 +47,17 @@ def test_float64_ulps_against_mpmath():
     assert float64_ulp_errors("relu", [x], e, e) is None
 
 
+def test_without_mpmath_the_certificate_says_so(monkeypatch):
+    from polytape.conformance import extended_reference
+
+    assert "mpmath" in extended_reference.describe() and "128 bits" in extended_reference.describe()
+    monkeypatch.setattr(extended_reference, "_mpmath", lambda: None)
+    assert not extended_reference.available()
+    assert "mpmath is not installed" in extended_reference.describe()
+    x = np.array([1.0])
+    assert extended_reference.float64_ulp_errors("exp", [x], np.exp(x), np.exp(x)) is None
+
+
 def test_special_values_are_representable():
     for dtype in ("float16", "bfloat16", "float32", "float64"):
         from polytape.conformance.checks import round_to
