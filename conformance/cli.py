@@ -2,7 +2,7 @@
 
 Usage::
 
-    polytape conformance [--backend NAME[:DEVICE]]... [--dtype D]... [-k EXPR]
+    polytape conformance [--backend NAME[:DEVICE]]... [--dtype D]... [-k EXPR] [-n N|auto]
                          [--report FILE.json] [--markdown FILE.md] [--html FILE.html]
                          [--junitxml FILE.xml] [--overwrite]
                          [--xfail-file [NAME=]FILE]... [--list] [-v] [-- PYTEST-ARGS...]

@@ -12,6 +12,12 @@ in this package. For those it
 * writes the JSON and Markdown certificates and prints a verdict per backend,
 * exits non-zero unless every selected backend is certified.
 
+Under pytest-xdist (``-n N``) the workers collect and run the cases and send what only
+collection knows (the case catalog, the deselected count, expected-failure matches) in
+``workeroutput``; the controller, which collects nothing, folds the reports xdist forwards
+(``pytest_runtest_logreport`` with their ``user_properties``) into the same results and
+writes the certificate, cases listed in collection order: the same as a serial run's.
+
 Options (``pytest --help``, group "polytape conformance"): ``--polytape-backend
 NAME[:DEVICE]`` (repeatable; default: every available backend), ``--polytape-dtype D``
 (repeatable), ``--polytape-xfail-file [NAME=]FILE`` (repeatable),
