@@ -32,7 +32,7 @@ import polytape as pt
 
 from .cases import FLOAT_DTYPES, ConformanceCase
 from .checks import assert_dtype
-from .edge_values import _large_arguments, _largest, _near_overflow, _rounded, check_edges
+from .edge_values import check_edges, large_arguments, largest_finite, near_overflow, rounded_to
 from .ulp import PRECISION, ulp_bound
 
 __all__ = ["DERIVATIVES", "edge_gradient_cases"]
@@ -75,16 +75,16 @@ def _inputs(extra: tuple[str, ...], dtype: str) -> np.ndarray:
     """Finite edge inputs: signed zeros, subnormals, the smallest normal, .5 ties, ones, the
     largest finite numbers, and the op's large or near-overflow arguments."""
     p, emin = PRECISION[dtype]
-    denorm, tiny, big = 2.0 ** (emin - p + 1), 2.0 ** emin, _largest(dtype)
+    denorm, tiny, big = 2.0 ** (emin - p + 1), 2.0 ** emin, largest_finite(dtype)
     vals = [0.0, -0.0, denorm, -denorm, 3 * denorm, tiny, -tiny, 0.5, -0.5, 1.5, -1.5, 2.5,
             -2.5, 1.0, -1.0, 3.0]
     if "periodic" in extra:
-        vals += _large_arguments(dtype) + [big, -big]
+        vals += large_arguments(dtype) + [big, -big]
     if "overflow" in extra:
-        vals += _near_overflow(dtype)
+        vals += near_overflow(dtype)
     if not {"unit", "positive", "above_minus_one", "overflow"} & set(extra):
         vals += [big, -big]
-    x = _rounded(np.asarray(vals), dtype)
+    x = rounded_to(np.asarray(vals), dtype)
     if "positive" in extra:  # the derivative at -0.0 of a function defined on x >= 0 is not
         x = x[(x > 0) | ((x == 0) & ~np.signbit(x))]
     if "unit" in extra:
@@ -126,7 +126,7 @@ def _derivative_case(op: str) -> ConformanceCase:
 def _rows(dtype: str) -> np.ndarray:
     hot = {"float64": 1000.0, "float32": 1000.0, "float16": 1e4, "bfloat16": 1e4}[dtype]
     step = {"float64": 0.5, "float32": 0.5, "float16": 8.0, "bfloat16": 64.0}[dtype]
-    return _rounded(np.asarray([
+    return rounded_to(np.asarray([
         [hot, hot + step, hot - step, hot],       # exp overflows without the max-shift
         [-hot, -hot - step, -hot, -hot],          # exp underflows to 0 without it
         [0.5, -0.5, 0.25, 1.0],
@@ -160,7 +160,7 @@ def _row_case(op: str) -> ConformanceCase:
         dtype = str(dt)
         z = _rows(dtype)
         per_row = op in ("logsumexp", "max")
-        u = _rounded(np.asarray([1.0, -0.5, 2.0, 1.0]) if per_row else
+        u = rounded_to(np.asarray([1.0, -0.5, 2.0, 1.0]) if per_row else
                      np.tile(np.asarray([[1.0, -0.5, 2.0, 0.25]]), (len(z), 1)), dtype)
         expected = vjp(z, u)
         zt = pt.constant(z, dtype=dtype)
