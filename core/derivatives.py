@@ -165,7 +165,12 @@ def _prod_partials(ns, x, ans, axis, keepdims):
 
 
 def _logsumexp_partials(ns, x, ans, axis, keepdims):
-    return ns.exp(x - _kept(ns, ans, x, axis, keepdims))
+    # softmax (shifted by the maximum), not exp(x - ans): ans is rounded at the scale of |x|,
+    # which costs exp(x - ans) |x| * eps of relative accuracy (1e4 in float16: a factor e**4).
+    axes = tuple(range(len(x.shape))) if axis is None else tuple(axis)
+    if not axes:  # nothing reduced (a 0-d x): ans is x, every partial exp(0) = 1
+        return ns.exp(x - _kept(ns, ans, x, axis, keepdims))
+    return ns.softmax(x, axis=axes)
 
 
 def _finite_or_zero(k: Any, m: Any) -> Any:
