@@ -275,9 +275,10 @@ _UNARY_STANDARD = {
     "log10": "Elementwise base-10 logarithm.",
     "reciprocal": "Elementwise ``1 / x``; integers give float32.",
     "positive": "Elementwise ``+x`` (a new tensor, recorded).",
-    "real": "The real part: ``x`` itself for real dtypes (there are no complex dtypes yet).",
-    "conj": "The complex conjugate: ``x`` itself for real dtypes.",
-    "imag": "The imaginary part: zeros of ``x``'s dtype for real dtypes.",
+    "real": "The real part (complex64 -> float32, complex128 -> float64); ``x`` itself for real "
+            "dtypes.",
+    "conj": "The complex conjugate; ``x`` itself for real dtypes.",
+    "imag": "The imaginary part (complex64 -> float32); zeros of ``x``'s dtype for real dtypes.",
     "trunc": "Elementwise rounding toward zero; not differentiable.",
     "signbit": "Elementwise: is the sign bit set (true for -0.0)? Bool, not differentiable.",
     "isfinite": "Elementwise: is ``x`` finite? Bool, not differentiable.",

@@ -97,7 +97,7 @@ def _variance(op: str, x: Any, axis: Any, correction: Any, keepdims: bool) -> Te
     x = unary_operand(x)
     axes = normalize_axis(axis, x.ndim, op)
     correction = number(op, "correction", correction)
-    if not x.dtype.is_floating:
+    if not x.dtype.is_inexact:
         x = cast(x, float32)
     n = math.prod(x.shape[i] for i in (range(x.ndim) if axes is None else axes))
     d = x - mean(x, axis=axes, keepdims=True)

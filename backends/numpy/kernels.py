@@ -127,6 +127,8 @@ def _zero(x: Any) -> np.ndarray:
 def _astype(x: Any, dtype: Any) -> Any:
     if not isinstance(x, (np.ndarray, np.generic)):
         x = np.asarray(x)
+    if x.dtype.kind == "c" and dtype.kind != "c":
+        x = x.real  # TensorFlow's cast keeps the real part; NumPy would warn
     return x.astype(dtype, copy=False)  # a NumPy scalar stays a scalar
 
 

@@ -71,6 +71,8 @@ def _abs(x: torch.Tensor) -> torch.Tensor:
 def _sign(x: torch.Tensor) -> torch.Tensor:
     if x.dtype is torch.bool:  # NumPy has no bool loop for sign
         raise TypeError("sign is not defined for bool tensors")
+    if x.is_complex():  # the standard's sign of z is z / |z| (torch.sgn; torch.sign refuses)
+        return torch.sgn(x)
     if x.is_floating_point():  # torch.sign(nan) is 0; the Array API (and NumPy) say NaN
         return torch.where(torch.isnan(x), x, torch.sign(x))
     return torch.sign(x)
