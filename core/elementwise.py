@@ -125,7 +125,7 @@ def divide(x: Any, y: Any) -> Tensor:
         return _divide(x, y)
     be, x2, y2, a, b = binary_operands("divide", x, y)
     dt = be.canonical[a.dtype]
-    if dt.kind != "f":
+    if dt.kind not in "fc":
         target = be.native_dtypes[float64 if dt.bits >= 32 else float32]
         cast = be.kernels["astype"]
         a, b = cast(a, target), cast(b, target)

@@ -161,7 +161,7 @@ def norm(x: Any, ord: Any = None, axis: int | Sequence[int] | None = None,  # no
     """
     # A composition of abs/sum/max/sqrt/power: exact, twice differentiable, no kernel to write.
     x = unary_operand(x)
-    if not x.dtype.is_floating:
+    if not x.dtype.is_inexact:
         x = cast(x, float32)
     axes = normalize_axis(axis, x.ndim, "norm")
     if axes is None:

@@ -12,7 +12,7 @@ from typing import Any
 
 from .arguments import int_arg, normalize_axis, number, one_axis
 from .dispatch import float_array, public_op, run, unary_operand
-from .dtypes import as_dtype, float32, int64
+from .dtypes import as_dtype, float32, int64, uint64
 from .elementwise import cast, sqrt
 from .errors import ShapeError
 from .optable import OPS, Op
@@ -55,10 +55,12 @@ def _accumulating(op: Op) -> Any:
         dt = x.dtype
         if dtype is not None:
             target = as_dtype(dtype)
-        elif dt.kind == "b" or (dt.kind in "iu" and dt.bits < 64):
+        elif dt.kind == "b" or (dt.kind == "i" and dt.bits < 64):
             # The standard: integers narrower than the default integer (int64 for sums and
-            # indices; uint8 too, until uint64 lands) accumulate in it, so int8 sums cannot wrap.
+            # indices) accumulate in it, so int8 sums cannot wrap; unsigned ones in uint64.
             target = int64
+        elif dt.kind == "u" and dt.bits < 64:
+            target = uint64
         else:
             target = dt
         if target is not dt:

@@ -59,7 +59,7 @@ def _einsum(xp: Any, *xs: Any, subscripts: str) -> Any:
     # Subscripts arrive canonical (explicit output, no ellipsis); NumPy's einsum has no
     # bfloat16 loop, so 16-bit floats are contracted in float32 and rounded back.
     dt = xs[0].dtype
-    if dt.kind not in "biuf":
+    if dt.kind not in "biufc":
         return xp.einsum(subscripts, *(x.astype(xp.float32) for x in xs)).astype(dt)
     # BLAS-backed contraction paths pay off for big or many operands, not for tiny ones.
     return xp.einsum(subscripts, *xs, optimize=len(xs) > 2 or sum(x.size for x in xs) > 4096)

@@ -22,6 +22,7 @@ from polytape.backends.selected_device import selected_device
 from polytape.errors import BackendUnavailableError, DTypeError
 
 from .kernels import make_kernels
+from .unsigned import unsigned_retry
 
 __all__ = ["TorchBackend"]
 
@@ -256,12 +257,16 @@ def _device_problem(dev: torch.device) -> str:
 
 
 def _numpy_error_types(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn``, raising TypeError (as NumPy does) where torch reports a dtype problem as RuntimeError."""
+    """``fn``, raising TypeError (as NumPy does) where torch reports a dtype problem as
+    RuntimeError; a refused uint16/32/64 input is computed another way (:mod:`.unsigned`)."""
     def kernel(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except RuntimeError as exc:
-            if _DTYPE_PROBLEM.search(str(exc)):
+            if _DTYPE_PROBLEM.search(str(exc)) or "could not infer output dtype" in str(exc):
+                done, out = unsigned_retry(name, fn, args, kwargs)
+                if done:
+                    return out
                 raise TypeError(str(exc)) from exc
             raise
     kernel.__name__ = kernel.__qualname__ = name
