@@ -17,6 +17,7 @@ from .dispatch import (
     _mismatch,
     binary_function,
     binary_operands,
+    complex_refused,
     float_array,
     operands,
     public_op,
@@ -134,7 +135,7 @@ def divide(x: Any, y: Any) -> Tensor:
 
 def _floating(x: Any) -> Any:
     t = unary_operand(x)
-    return t if t.dtype.is_floating else cast(t, float32)
+    return t if t.dtype.is_inexact else cast(t, float32)
 
 
 def _logical(op: Any) -> Any:
@@ -208,6 +209,8 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002  (Ar
         return x
     be, a = x._backend, x._data
     kind = be.canonical[a.dtype].kind
+    if kind == "c":
+        raise complex_refused("clip", be.canonical[a.dtype])
     if kind != "f" and any(isinstance(b, float) and not b.is_integer() for b in (lo, hi)):
         a = float_array(be, a)
     elif kind != "f":  # integer bounds, pulled into the dtype's range so they never overflow it
