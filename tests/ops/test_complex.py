@@ -189,9 +189,10 @@ def test_complex_values_and_dtypes(backend: str) -> None:
     lambda z: pt.trunc(z), lambda z: pt.clip(z, 0.0, 1.0), lambda z: pt.max(z),
     lambda z: pt.argmin(z), lambda z: pt.relu(z), lambda z: pt.softmax(z),
     lambda z: z // z, lambda z: z % z, lambda z: pt.arctan2(z, z), lambda z: pt.signbit(z),
+    lambda z: pt.sort(z), lambda z: pt.argsort(z), lambda z: pt.searchsorted(z, z),
 ], ids=["maximum", "minimum", "less", "greater_equal", "floor", "ceil", "round", "trunc",
         "clip", "max", "argmin", "relu", "softmax", "floor_divide", "remainder", "arctan2",
-        "signbit"])
+        "signbit", "sort", "argsort", "searchsorted"])
 def test_ordering_ops_refuse_complex(backend: str, call: Callable) -> None:
     z = pt.Variable(pt.constant(Z, dtype="complex64"))
     with pt.GradientTape() as tape:
