@@ -90,7 +90,7 @@ from .tensor_shape import TensorShape
 __version__ = "0.1.0"
 
 # Sub-packages built on everything above: pt.nn, pt.optimizers, pt.random.
-from . import nn, optimizers, random  # noqa: E402,F401
+from . import fft, nn, optimizers, random  # noqa: E402,F401
 
 bool = bool_  # noqa: A001  (pt.bool, as in the Array API)
 
@@ -109,5 +109,5 @@ __all__ = [
     "cond", "while_loop", "map_fn", "foldl", "foldr", "scan", "vectorized_map",
     "Module", "recompute_grad", "NotProvidedError",
     "__array_api_version__", "__array_namespace_info__", "e", "pi", "inf", "nan", "newaxis",
-    "finfo", "iinfo", "isdtype", "can_cast",
+    "finfo", "iinfo", "isdtype", "can_cast", "fft",
 ]

@@ -468,3 +468,74 @@ defop("nextafter", differentiable=False, same_dtype=True, real_only=True)
 for _name in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
               "bitwise_right_shift"):
     defop(_name, differentiable=False, same_dtype=True)
+
+
+# == fft (the Array API's fft extension) ===========================================================
+# Attributes arrive normalised (core/fft.py): ``axes`` a tuple of distinct non-negative ints,
+# ``s`` the transform's length along each of them, ``norm`` "backward", "ortho" or "forward".
+# fftn/ifftn/rfftn are complex-linear, so their rules are real-form transposes and the tape
+# conjugates around them (TensorFlow's convention: the VJP of fft is n * ifft of g with the
+# default norm). A DFT matrix is symmetric, so each transform is its own transpose; what
+# the op padded or cropped to length s is cropped or zero-padded back (``_fit``).
+_DUAL_NORM = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+def _fit(ns, g, shape, axes):
+    """``g`` cropped or zero-padded along ``axes`` to ``shape`` (the transpose of the op's
+    own padding or cropping of its input to length s)."""
+    crop = tuple(slice(0, shape[a]) if a in axes and g.shape[a] > shape[a] else slice(None)
+                 for a in range(len(shape)))
+    if any(c != slice(None) for c in crop):
+        g = ns.getitem(g, crop)
+    pad = tuple((0, shape[a] - g.shape[a]) if a in axes else (0, 0) for a in range(len(shape)))
+    if any(after for _, after in pad):
+        g = ns.apply_op("pad", g, pad_width=pad, constant_value=0)
+    return g
+
+
+def _transform_vjp(name):
+    def vjp(ns, g, ans, x, s, axes, norm):
+        return _fit(ns, ns.apply_op(name, g, s=s, axes=axes, norm=norm), tuple(x.shape), axes)
+    return vjp
+
+
+def _half_spectrum_axis(ns, g, axis, n):
+    # rfft keeps entries 0..n//2 of the last axis: its transpose zero-pads them back to n.
+    pad = tuple((0, n - g.shape[a]) if a == axis else (0, 0) for a in range(len(g.shape)))
+    return ns.apply_op("pad", g, pad_width=pad, constant_value=0)
+
+
+def _rfftn_vjp(ns, g, ans, x, s, axes, norm):
+    full = _half_spectrum_axis(ns, g, axes[-1], s[-1])
+    return _fit(ns, ns.apply_op("fftn", full, s=s, axes=axes, norm=norm), tuple(x.shape), axes)
+
+
+def _irfftn_vjp(ns, g, ans, x, s, axes, norm):
+    # irfftn reads its last axis as the half of a Hermitian spectrum: each entry but the first
+    # (and the Nyquist one for even n) stands for two, and the imaginary parts of those
+    # single ones are ignored. For real g the gradient is w * rfftn(g) in the dual norm,
+    # w = (1, 2, ..., 2[, 1]), cropped or zero-padded to x's shape.
+    z = ns.apply_op("rfftn", g, s=s, axes=axes, norm=_DUAL_NORM[norm])
+    axis, n, k = axes[-1], s[-1], s[-1] // 2 + 1
+    doubled = (n - 1) // 2
+    parts = [_slab(ns, z, axis, 0, 1)]
+    if doubled:
+        parts.append(_slab(ns, z, axis, 1, 1 + doubled) * 2)
+    if 1 + doubled < k:
+        parts.append(_slab(ns, z, axis, 1 + doubled, k))
+    z = ns.apply_op("concat", *parts, axis=axis) if len(parts) > 1 else parts[0]
+    return _fit(ns, z, tuple(x.shape), axes)
+
+
+def _no_fft_kernel(name):
+    def kernel(k, *arrays, **attrs):
+        raise NotImplementedError(f"{name}: this backend's array library has no fft extension")
+    return kernel
+
+
+defop("fftn", _transform_vjp("fftn"), linear=True, default_kernel=_no_fft_kernel("fftn"))
+defop("ifftn", _transform_vjp("ifftn"), linear=True, default_kernel=_no_fft_kernel("ifftn"))
+defop("rfftn", _rfftn_vjp, linear=True, real_only=True, default_kernel=_no_fft_kernel("rfftn"))
+# irfftn conjugates half of its input (the Hermitian extension): real-linear, not holomorphic.
+defop("irfftn", _irfftn_vjp, linear=True, holomorphic=False,
+      default_kernel=_no_fft_kernel("irfftn"))

@@ -213,6 +213,18 @@ def _conj(xp: Any, complexes: Any, x: Any) -> Any:
     return xp.conj(x) if x.dtype in complexes else x
 
 
+# -- fft (attributes normalised by the front end: s and axes tuples, a norm name) -------------
+def _fft(fn: Kernel, x: Any, s: Any, axes: Any, norm: str) -> Any:
+    return fn(x, s=s, axes=axes, norm=norm)
+
+
+def _fft_kernels(xp: Any) -> dict[str, Kernel]:
+    fft = getattr(xp, "fft", None)
+    if fft is None:  # a namespace without the extension: the op table's defaults say so
+        return {}
+    return {name: partial(_fft, getattr(fft, name)) for name in ("fftn", "ifftn", "rfftn", "irfftn")}
+
+
 # -- creation: no device argument, so they ask ``device()`` (the backend's selected device) ------
 def _zeros(xp: Any, device: Callable[[], Any], shape: Any, dtype: Any) -> Any:
     return xp.zeros(tuple(shape), dtype=dtype, device=device())
@@ -307,5 +319,6 @@ def make_kernels(xp: Any, device: Callable[[], Any] | None = None,
         "full": partial(_full, xp, device), "arange": partial(_arange, xp, device),
         "linspace": partial(_linspace, xp, device), "eye": partial(_eye, xp, device),
     })
+    k.update(_fft_kernels(xp))
     return k
 
