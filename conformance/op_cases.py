@@ -362,11 +362,11 @@ def _differentiable_recipes(second: bool = False) -> list[tuple[str, Recipe]]:
     out = []
     for op, differentiable in _ops():
         r = recipe_for(op)
-        if r is None or not differentiable or not r.grad or "f" not in r.kinds:
+        if r is None or not differentiable or not r.grad or not set("fc") & set(r.kinds):
             continue
         if second and not r.second_order:
             continue
-        if not _grad_samples(r, "float64"):
+        if not _grad_samples(r, _inexact(r)[-1]):
             continue
         out.append((op, r))
     return out

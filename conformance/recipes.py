@@ -596,3 +596,28 @@ def _split_weights(shape: tuple, spec: Any, axis: int) -> np.ndarray:
 def _weighted_split(x: Any, spec: Any, axis: int) -> Any:
     parts = pt.split(x, spec, axis=axis)
     return pt.concat([p * float(i + 1) for i, p in enumerate(parts)], axis=axis)
+
+
+# -- fft (the transforms are table ops; pt.fft's one-dimensional functions call them) ------------
+def _fft_magnitude(x: np.ndarray, **attrs: Any) -> float:
+    # |X_k| <= sum |x| (unnormalised): the size of the terms each output sums
+    return float(np.sum(np.abs(x)))
+
+
+_FFT_SAMPLES = samples(
+    ("vector", ((8,),), {}), ("matrix", ((3, 4),), {}), ("axis0", ((3, 4),), {"axes": (0,)}),
+    ("padded", ((3, 4),), {"s": (6,), "axes": (1,)}), ("cropped", ((3, 5),), {"s": (2, 3), "axes": (0, 1)}),
+    ("ortho", ((5,),), {"norm": "ortho"}), ("forward", ((2, 3),), {"norm": "forward"}),
+)
+_COMPLEX_OF = {"float64": "complex128", "complex128": "complex128"}
+for _fft_op in ("fftn", "ifftn", "rfftn"):
+    recipe(_fft_op, getattr(np.fft, _fft_op), _FFT_SAMPLES,
+           call=lambda x, _f=_fft_op, **kw: getattr(pt.fft, _f)(x, **kw),
+           kinds="f" if _fft_op == "rfftn" else "fc", magnitude=_fft_magnitude,
+           out=lambda dtype, attrs: _COMPLEX_OF.get(dtype, "complex64"))
+recipe("irfftn", np.fft.irfftn, samples(
+    ("even", ((5,),), {}), ("odd", ((5,),), {"s": (9,), "axes": (0,)}), ("matrix", ((3, 4),), {}),
+    ("axis0", ((4, 3),), {"axes": (0,)}), ("cropped", ((3, 6),), {"s": (2, 6), "axes": (0, 1)}),
+    ("ortho", ((4,),), {"norm": "ortho"}), ("forward", ((2, 3),), {"norm": "forward"}),
+), call=lambda x, **kw: pt.fft.irfftn(x, **kw), kinds="c", out=_parts,
+   magnitude=lambda x, **kw: 2 * _fft_magnitude(x))
