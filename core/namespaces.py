@@ -68,7 +68,7 @@ def _weak_scalars(kernel: Callable[..., Any], be: Any) -> Callable[[Any, Any], A
             y, x = dispatch.with_scalar(be, y, x)
         elif type(y) in _SCALARS:
             x, y = dispatch.with_scalar(be, x, y)
-        elif x.dtype != y.dtype:
+        elif x.dtype is not y.dtype and x.dtype != y.dtype:
             native = be.native_dtypes[_TABLE[be.canonical[x.dtype], be.canonical[y.dtype]]]
             cast = be.kernels["astype"]
             x, y = cast(x, native), cast(y, native)

@@ -253,3 +253,16 @@ def test_namespace_lists_the_new_dtypes(backend: str) -> None:
     assert pt.can_cast(pt.float32, pt.complex64) and not pt.can_cast(pt.complex64, pt.float64)
     assert not pt.can_cast(pt.float64, pt.complex64) and not pt.can_cast(pt.uint64, pt.int64)
     assert pt.isdtype(pt.uint64, "unsigned integer") and pt.isdtype(pt.complex64, "numeric")
+
+
+def test_compat_matmul_adjoint_conjugates() -> None:
+    import polytape.compat.tensorflow as tf
+
+    a = np.array([[1 + 1j, 2 - 1j], [0.5j, -1 + 0j]])
+    b = np.array([[2 - 1j, 0.5], [1 + 3j, -1j]])
+    got = tf.matmul(_c(a), _c(b), adjoint_a=True, transpose_b=True).numpy()
+    np.testing.assert_allclose(got, np.conj(a).T @ b.T, rtol=1e-12)
+
+
+def _c(values: np.ndarray) -> pt.Tensor:
+    return pt.constant(values, dtype="complex128")
