@@ -141,6 +141,7 @@ def where(c: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     values exactly (NaN payloads and -0.0 included).
     """
     if (c.dtype is not torch.bool or x.dtype != y.dtype
+            or x.element_size() not in _SAME_SIZE_INT  # complex128: no 16-byte integer
             or max(c.numel(), x.numel(), y.numel()) < BIT_SELECT_MIN_SIZE
             or not c.device.type == x.device.type == y.device.type == "cpu"):
         return torch.where(c, x, y)
