@@ -530,13 +530,13 @@ recipe("var", lambda x, axis=None, correction=0.0, keepdims=False:
            *reductions(empty=False),
            Sample("bessel", (Arg((3, 4)),), {"axis": 1, "correction": 1.0})),
        magnitude=lambda x, axis=None, correction=0.0, keepdims=False:
-       np.mean(x * x, axis=axis, keepdims=keepdims))
+       np.mean(np.abs(x) ** 2, axis=axis, keepdims=keepdims), kinds="fc", out=_parts)
 recipe("std", lambda x, axis=None, correction=0.0, keepdims=False:
        np.std(x, axis=axis, ddof=correction, keepdims=keepdims), (
            Sample("all", (Arg((3, 4)),), {}), Sample("axis0", (Arg((3, 4)),), {"axis": 0}),
            Sample("bessel", (Arg((3, 4)),), {"axis": 1, "correction": 1.0})),
        magnitude=lambda x, axis=None, correction=0.0, keepdims=False:
-       np.sqrt(np.mean(x * x, axis=axis, keepdims=keepdims)))
+       np.sqrt(np.mean(np.abs(x) ** 2, axis=axis, keepdims=keepdims)), kinds="fc", out=_parts)
 recipe("norm", lambda x, ord=None, axis=None, keepdims=False:
        np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims), (
            Sample("vector_2", (Arg((5,), gap=0.1),), {}),

@@ -13,7 +13,7 @@ from typing import Any
 from .arguments import int_arg, normalize_axis, number, one_axis
 from .dispatch import float_array, public_op, run, unary_operand
 from .dtypes import as_dtype, float32, int64, uint64
-from .elementwise import cast, sqrt
+from .elementwise import cast, conj, real, sqrt
 from .errors import ShapeError
 from .optable import OPS, Op
 from .shapes import reshape
@@ -103,7 +103,9 @@ def _variance(op: str, x: Any, axis: Any, correction: Any, keepdims: bool) -> Te
         x = cast(x, float32)
     n = math.prod(x.shape[i] for i in (range(x.ndim) if axes is None else axes))
     d = x - mean(x, axis=axes, keepdims=True)
-    return sum(d * d, axis=axes, keepdims=keepdims) / (n - correction if n > correction else 0)
+    # complex: |d|^2 = real(d conj(d)), so the variance is real (as NumPy's)
+    squares = real(d * conj(d)) if d.dtype.is_complex else d * d
+    return sum(squares, axis=axes, keepdims=keepdims) / (n - correction if n > correction else 0)
 
 
 def var(x: Any, axis: int | Sequence[int] | None = None, correction: float = 0.0,
@@ -111,7 +113,8 @@ def var(x: Any, axis: int | Sequence[int] | None = None, correction: float = 0.0
     """Variance over ``axis`` (all axes when None), dividing by ``n - correction``.
 
     ``correction=0`` is the population variance (NumPy's and TensorFlow's default),
-    ``correction=1`` the sample variance. Integers give float32.
+    ``correction=1`` the sample variance. Integers give float32; complex input gives the
+    real variance of its parts' dtype, ``mean(|x - mean(x)|**2)``.
     """
     return _variance("var", x, axis, correction, keepdims)
 

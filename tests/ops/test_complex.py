@@ -107,6 +107,7 @@ FD_CASES = [  # (name, polytape f, NumPy f): real-valued L = sum(Re(conj(u) f(z)
     ("conj", pt.conj, np.conj), ("z*conj(z)", lambda z: z * pt.conj(z), lambda z: z * np.conj(z)),
     ("abs(sin)", lambda z: pt.abs(pt.sin(z)), lambda z: np.abs(np.sin(z))),
     ("prod", lambda z: pt.prod(z), np.prod), ("mean", pt.mean, np.mean),
+    ("var", pt.var, np.var), ("std", pt.std, np.std),
 ]
 
 
