@@ -52,7 +52,10 @@ class Backend:
     def __init__(self) -> None:
         # native dtype -> canonical DType; the front end asks this on every op.
         self.canonical: dict[Any, DType] = {v: k for k, v in self.native_dtypes.items()}
-        self.float_natives = frozenset(v for k, v in self.native_dtypes.items() if k.is_floating)
+        # The differentiable natives: real floating and complex (tapes record only these, and
+        # float_only ops compute in them as they are).
+        self.float_natives = frozenset(v for k, v in self.native_dtypes.items() if k.is_inexact)
+        self.complex_natives = frozenset(v for k, v in self.native_dtypes.items() if k.is_complex)
 
     # -- availability and devices -------------------------------------------------
     def is_available(self) -> tuple[bool, str]:

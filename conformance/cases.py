@@ -35,10 +35,12 @@ from typing import Any
 
 from polytape.plugins import get_plugin_system
 
-__all__ = ["ConformanceCase", "FLOAT_DTYPES", "ALL_DTYPES", "plugin_cases"]
+__all__ = ["ConformanceCase", "FLOAT_DTYPES", "COMPLEX_DTYPES", "ALL_DTYPES", "plugin_cases"]
 
 FLOAT_DTYPES = ("float16", "bfloat16", "float32", "float64")
-ALL_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8") + FLOAT_DTYPES
+COMPLEX_DTYPES = ("complex64", "complex128")
+ALL_DTYPES = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+              "uint64") + FLOAT_DTYPES + COMPLEX_DTYPES
 
 
 @dataclass(frozen=True)

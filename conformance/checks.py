@@ -101,22 +101,30 @@ class measuring:
 
 
 def as_float64(value: Any) -> np.ndarray:
-    """A float64 NumPy array of ``value`` (a tensor, a native array, a number, a list)."""
+    """A float64 NumPy array of ``value`` (a tensor, a native array, a number, a list);
+    complex128 for complex values."""
     if hasattr(value, "numpy") and callable(value.numpy):
         value = value.numpy()
     arr = np.asarray(value)
+    if arr.dtype.kind == "c":
+        return arr.astype(np.complex128)
     if arr.dtype.kind not in "biuf":  # e.g. ml_dtypes.bfloat16 reports kind "V"
         arr = arr.astype(np.float32)
     return arr.astype(np.float64)
 
 
 def round_to(values: np.ndarray, dtype: Any) -> np.ndarray:
-    """``values`` rounded to ``dtype`` (a polytape dtype or name) and returned as float64.
+    """``values`` rounded to ``dtype`` (a polytape dtype or name) and returned as float64
+    (complex128 for a complex dtype).
 
     Rounding first means the backend under test and the float64 reference see
     exactly the same numbers.
     """
     name = str(dtype)
+    if name.startswith("complex"):  # complex128 values whose parts are rounded to the parts' dtype
+        arr = np.asarray(values, dtype=np.complex128)
+        part = "float32" if name == "complex64" else "float64"
+        return round_to(arr.real, part) + 1j * round_to(arr.imag, part)
     arr = np.asarray(values, dtype=np.float64)
     if name == "float64":
         return arr.copy()

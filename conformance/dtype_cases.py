@@ -25,13 +25,18 @@ def _host_values(dtype: str) -> np.ndarray:
     """Values that are exact in ``dtype``, as a NumPy array of that dtype (bfloat16 via ml_dtypes)."""
     if dtype == "bool":
         return np.array([True, False, True])
+    if dtype.startswith("complex"):
+        return round_to(np.array([1.5 - 2j, -0.25 + 0.5j, 3.0, 1.0 / 3.0 + 1j / 7.0]),
+                        dtype).astype(np.dtype(dtype))
     if dtype in ("float16", "bfloat16", "float32", "float64"):
         vals = np.array([1.5, -0.25, 3.0, 1.0 / 3.0])
         vals = round_to(vals, dtype)
         if dtype == "bfloat16":
             return vals.astype(ml_dtypes.bfloat16)
         return vals.astype(np.dtype(dtype))
-    vals = np.array([1, 0, 7, 2 if dtype == "uint8" else -3])
+    if dtype.startswith("uint"):  # the largest value of the type, exactly
+        return np.array([1, 0, 7, np.iinfo(np.dtype(dtype)).max], dtype=np.dtype(dtype))
+    vals = np.array([1, 0, 7, -3])
     return vals.astype(np.dtype(dtype))
 
 
@@ -41,18 +46,21 @@ def round_trip(backend: str, dtype: Any) -> None:
     host = _host_values(name)
     t = pt.constant(host)
     assert_dtype(t, name, "constant(NumPy array)")
-    t2 = pt.constant(host.astype(np.float64) if name != "bool" else host, dtype=name)
+    t2 = pt.constant(host.astype(np.float64) if name in _FLOATS else host, dtype=name)
     assert_dtype(t2, name, "constant(values, dtype=...)")
     back = np.asarray(t.numpy())
     if str(back.dtype) != name and not (name == "bool" and back.dtype == np.bool_):
         raise AssertionError(f".numpy() gave {back.dtype}, expected {name}")
-    expected = host.astype(np.float64) if name != "bool" else host
+    expected = host.astype(np.float64) if name in _FLOATS else host
     assert_close(t, expected, name, tol=_exact(), what="values after a round trip")
     assert_close(t2, expected, name, tol=_exact(), what="values of constant(..., dtype=)")
     if backend.partition(":")[0] != "numpy":
         moved = pt.to_backend(pt.to_backend(t, "numpy"), backend)
         assert_dtype(moved, name, "to_backend round trip")
         assert_close(moved, expected, name, tol=_exact(), what="to_backend round trip")
+
+
+_FLOATS = ("float16", "bfloat16", "float32", "float64")
 
 
 def _exact() -> Any:
@@ -76,9 +84,10 @@ def creation(backend: str, dtype: Any) -> None:
     made["ones_like"] = (pt.ones_like(base), np.ones((2, 2)))
     made["full_like"] = (pt.full_like(base, fill), np.full((2, 2), float(fill)))
     if name != "bool":
-        made["arange"] = (pt.arange(0, 5, 1, dtype=name), np.arange(0, 5, 1.0))
+        if not name.startswith("complex"):  # the standard's arange is real-valued
+            made["arange"] = (pt.arange(0, 5, 1, dtype=name), np.arange(0, 5, 1.0))
         made["eye"] = (pt.eye(3, dtype=name), np.eye(3))
-        if name in ("float32", "float64", "float16", "bfloat16"):
+        if name in ("float32", "float64", "float16", "bfloat16", "complex64", "complex128"):
             made["linspace"] = (pt.linspace(0.0, 1.0, 5, dtype=name),
                                 round_to(np.linspace(0.0, 1.0, 5), name))
     for what, (t, expected) in made.items():
@@ -92,8 +101,9 @@ def creation(backend: str, dtype: Any) -> None:
 
 def promotion(backend: str, dtype: Any) -> None:
     """``x + y`` with x of this dtype and y of every other dtype gives
-    ``pt.result_type(x, y)`` (the front end's table, the same on every backend); Python
-    scalars are weak (float32 * 2.0 stays float32; int * 2.5 gives float32)."""
+    ``pt.result_type(x, y)`` (the front end's table, the same on every backend; uint64 with
+    a signed integer raises DTypeError); Python scalars are weak (float32 * 2.0 stays
+    float32; int * 2.5 gives float32; float64 * 1j gives complex128)."""
     be = pt.get_backend(backend)
     supported = {str(d) for d in be.supported_dtypes()}
     name = str(dtype)
@@ -102,6 +112,12 @@ def promotion(backend: str, dtype: Any) -> None:
             continue
         x = pt.ones((2,), dtype=name)
         y = pt.ones((2,), dtype=other)
+        if {name, other} & {"uint64"} and {name, other} & {"int8", "int16", "int32", "int64"}:
+            try:
+                x + y
+            except pt.DTypeError:
+                continue
+            raise AssertionError(f"{name} + {other} did not raise DTypeError")
         out = x + y
         want = str(pt.result_type(name, other))
         assert_dtype(out, want, f"{name} + {other}")
@@ -109,10 +125,14 @@ def promotion(backend: str, dtype: Any) -> None:
     if name != "bool":
         x = pt.ones((2,), dtype=name)
         scaled = x * 2.0
-        want = name if name in ("float16", "bfloat16", "float32", "float64") else "float32"
+        want = name if name in _FLOATS or name.startswith("complex") else "float32"
         assert_dtype(scaled, want, f"{name} * 2.0")
         assert_close(scaled, [2.0, 2.0], want, what=f"{name} * 2.0")
         assert_dtype(x * 2, name, f"{name} * 2")
+        turned = x * 1j
+        want = str(pt.dtypes.complex_of(pt.as_dtype(name)))
+        assert_dtype(turned, want, f"{name} * 1j")
+        assert_close(turned, [2j / 2, 2j / 2], want, what=f"{name} * 1j")
 
 
 def dtype_cases() -> list[ConformanceCase]:

@@ -12,6 +12,11 @@ its recipe in :mod:`polytape.conformance.recipes`:
   (other dtypes) or finite differences of the tape's own float64 gradient;
 * **forward mode** -- ``pt.ForwardAccumulator``'s JVP against finite differences, and
   against the reference backend's float64 JVP.
+
+Complex dtypes follow TensorFlow's convention: the VJP of ``u`` is the gradient
+``dL/dx + i dL/dy`` of ``L = Re<u, f(z)>``, so ``<J^T u, v>`` is the real inner product
+``Re(sum(conj(J^T u) v))``; a complex direction ``v`` moves both the real and the
+imaginary part of each input.
 """
 
 from __future__ import annotations
@@ -35,6 +40,26 @@ __all__ = ["value_cases", "gradient_cases", "second_order_cases", "jvp_cases",
 REFERENCE_BACKEND = "numpy"
 FD_STEP = 1e-5
 FLOATS = ("float16", "bfloat16", "float32", "float64")
+COMPLEX = ("complex64", "complex128")
+INEXACT = FLOATS + COMPLEX
+WIDEST = ("float64", "complex128")  # the dtypes checked against finite differences
+
+
+def _widest(dtype: str) -> str:
+    """The reference dtype of ``dtype``: complex128 for complex dtypes, else float64."""
+    return "complex128" if dtype in COMPLEX else "float64"
+
+
+def _reference_array(x: Any) -> np.ndarray:
+    arr = np.asarray(x)
+    return arr.astype(np.complex128 if arr.dtype.kind == "c" else np.float64)
+
+
+def _normal(rng: np.random.Generator, shape: Any, dtype: str) -> np.ndarray:
+    """Standard normal values rounded to ``dtype`` (complex: both parts drawn)."""
+    if dtype in COMPLEX:
+        return round_to(rng.standard_normal(shape) + 1j * rng.standard_normal(shape), dtype)
+    return round_to(rng.standard_normal(shape), dtype)
 
 
 def _ops() -> list[tuple[str, bool]]:
@@ -79,10 +104,10 @@ def check_value(recipe: Recipe, sample: Sample, backend: str, dtype: str) -> Non
     out = recipe.out_dtype(dtype, sample.attrs)
     assert_dtype(result, out, what)
     expected = np.asarray(recipe.reference(*arrays, **sample.attrs))
-    out_is_float = out in FLOATS
-    tol = EXACT if recipe.exact or not out_is_float or dtype not in FLOATS else None
+    out_is_float = out in INEXACT
+    tol = EXACT if recipe.exact or not out_is_float or dtype not in INEXACT else None
     magnitude = recipe.magnitude(*arrays, **sample.attrs) if recipe.magnitude else None
-    assert_close(result, expected.astype(np.float64) if out_is_float else expected,
+    assert_close(result, _reference_array(expected) if out_is_float else expected,
                  dtype, "value", what, tol=tol, magnitude=magnitude)
 
 
@@ -139,21 +164,20 @@ def kernel_coverage_case() -> ConformanceCase:
 # -- gradients ---------------------------------------------------------------------------------------
 def _grad_samples(recipe: Recipe, dtype: str) -> list[Sample]:
     return [s for s in recipe.samples
-            if _differentiable(s) and recipe.out_dtype(dtype, s.attrs) in FLOATS]
+            if _differentiable(s) and recipe.out_dtype(dtype, s.attrs) in INEXACT]
 
 
 def _cotangent(recipe: Recipe, sample: Sample, arrays: list[np.ndarray], dtype: str,
                name: str = "u") -> np.ndarray:
     shape = np.shape(recipe.reference(*arrays, **sample.attrs))
     out = recipe.out_dtype(dtype, sample.attrs)
-    return round_to(_rng(recipe.op, sample.label, name).standard_normal(shape), out)
+    return _normal(_rng(recipe.op, sample.label, name), shape, out)
 
 
 def _directions(recipe: Recipe, sample: Sample, arrays: list[np.ndarray], dtype: str,
                 name: str) -> list[np.ndarray]:
     rng = _rng(recipe.op, sample.label, name)
-    return [round_to(rng.standard_normal(np.shape(arrays[i])), dtype)
-            for i in _differentiable(sample)]
+    return [_normal(rng, np.shape(arrays[i]), dtype) for i in _differentiable(sample)]
 
 
 def vjp(recipe: Recipe, sample: Sample, arrays: list[np.ndarray], u: np.ndarray,
@@ -192,8 +216,8 @@ def hvp(recipe: Recipe, sample: Sample, arrays: list[np.ndarray], u: np.ndarray,
         grads = inner.gradient(y, sources, output_gradients=pt.constant(u, dtype=y.dtype),
                                unconnected_gradients="zero")
         s = None
-        for g, wi in zip(grads, w):
-            term = pt.sum(g * pt.constant(wi, dtype=g.dtype))
+        for g, wi in zip(grads, w):  # Re<g, w>: real for complex dtypes too
+            term = pt.real(pt.sum(g * pt.conj(pt.constant(wi, dtype=g.dtype))))
             s = term if s is None else s + term
     hs = outer.gradient(s, sources, unconnected_gradients="zero")
     out = []
@@ -229,18 +253,20 @@ def _fd_directional(recipe: Recipe, sample: Sample, arrays: list[np.ndarray],
                     v: list[np.ndarray]) -> np.ndarray:
     """``(f(x + hv) - f(x - hv)) / 2h`` of the NumPy reference, in float64: J v."""
     f = recipe.differentiable_reference
-    plus = np.asarray(f(*_perturbed(sample, arrays, v, FD_STEP), **sample.attrs), np.float64)
-    minus = np.asarray(f(*_perturbed(sample, arrays, v, -FD_STEP), **sample.attrs), np.float64)
+    plus = _reference_array(f(*_perturbed(sample, arrays, v, FD_STEP), **sample.attrs))
+    minus = _reference_array(f(*_perturbed(sample, arrays, v, -FD_STEP), **sample.attrs))
     return (plus - minus) / (2 * FD_STEP)
 
 
 def _projection(gs: list[np.ndarray], v: list[np.ndarray]) -> float:
-    return float(sum(np.sum(g * vi) for g, vi in zip(gs, v)))
+    """The real inner product ``sum Re(conj(g) v)`` (``sum g v`` for real arrays)."""
+    return float(sum(np.real(np.sum(np.conj(g) * vi)) for g, vi in zip(gs, v)))
 
 
 def _coarser(a: str, b: str) -> str:
     """Of two float dtypes, the one with fewer significant bits (a cast's result can be coarser)."""
-    bits = {"bfloat16": 8, "float16": 11, "float32": 24, "float64": 53}
+    bits = {"bfloat16": 8, "float16": 11, "float32": 24, "float64": 53, "complex64": 24,
+            "complex128": 53}
     return a if bits.get(a, 99) <= bits.get(b, 99) else b
 
 
@@ -257,16 +283,16 @@ def check_gradient(recipe: Recipe, sample: Sample, backend: str, dtype: str) -> 
     arrays = draw(recipe.op, sample, dtype)
     u = _cotangent(recipe, sample, arrays, dtype)
     got = vjp(recipe, sample, arrays, u, dtype, what)
-    if dtype == "float64":
+    if dtype in WIDEST:
         v = _directions(recipe, sample, arrays, dtype, "v")
         fd = _fd_directional(recipe, sample, arrays, v)
-        assert_close(_projection(got, v), float(np.sum(u * fd)), "float64", "finite_difference",
+        assert_close(_projection(got, v), _projection([u], [fd]), "float64", "finite_difference",
                      f"{what}: <VJP, v> against finite differences",
                      magnitude=float(np.sum(np.abs(u * fd))))
-    if backend.partition(":")[0] == REFERENCE_BACKEND and dtype == "float64":
+    if backend.partition(":")[0] == REFERENCE_BACKEND and dtype in WIDEST:
         return
     ref = _reference("vjp", recipe, sample, dtype,
-                     lambda: vjp(recipe, sample, arrays, u, "float64", what + " (reference)"))
+                     lambda: vjp(recipe, sample, arrays, u, _widest(dtype), what + " (reference)"))
     coarse = _coarser(dtype, recipe.out_dtype(dtype, sample.attrs))
     tol = _grad_tolerance(coarse, recipe.op, ref)
     for i, (g, r) in enumerate(zip(got, ref)):
@@ -280,7 +306,7 @@ def check_second_order(recipe: Recipe, sample: Sample, backend: str, dtype: str)
     u = _cotangent(recipe, sample, arrays, dtype)
     w = _directions(recipe, sample, arrays, dtype, "w")
     got = hvp(recipe, sample, arrays, u, w, dtype, what)
-    if dtype == "float64":
+    if dtype in WIDEST:
         v = _directions(recipe, sample, arrays, dtype, "v")
 
         def s_of(xs: list[np.ndarray]) -> float:
@@ -292,10 +318,10 @@ def check_second_order(recipe: Recipe, sample: Sample, backend: str, dtype: str)
         assert_close(lhs, fd, "float64", "finite_difference",
                      f"{what}: <Hessian-vector product, v> against finite differences",
                      magnitude=float(sum(np.sum(np.abs(h * vi)) for h, vi in zip(got, v))))
-    if backend.partition(":")[0] == REFERENCE_BACKEND and dtype == "float64":
+    if backend.partition(":")[0] == REFERENCE_BACKEND and dtype in WIDEST:
         return
     ref = _reference("hvp", recipe, sample, dtype,
-                     lambda: hvp(recipe, sample, arrays, u, w, "float64", what + " (reference)"))
+                     lambda: hvp(recipe, sample, arrays, u, w, _widest(dtype), what + " (reference)"))
     coarse = _coarser(dtype, recipe.out_dtype(dtype, sample.attrs))
     tol = _grad_tolerance(coarse, recipe.op, ref)
     for i, (h, r) in enumerate(zip(got, ref)):
@@ -328,17 +354,17 @@ def check_jvp(recipe: Recipe, sample: Sample, backend: str, dtype: str) -> None:
     jvp, out = forward_jvp(recipe, sample, arrays, v, dtype, what)
     fd = _fd_directional(recipe, sample, arrays, v)
     coarse = _coarser(dtype, out)
-    if coarse == "float64":
+    if coarse in WIDEST:
         assert_close(jvp, fd, "float64", "finite_difference", f"{what}: JVP")
     else:
         tol = _grad_tolerance(coarse, recipe.op, [fd])
         assert_close(jvp, fd, coarse, "gradient", f"{what}: JVP", tol=tol)
-    if backend.partition(":")[0] == REFERENCE_BACKEND and dtype == "float64":
+    if backend.partition(":")[0] == REFERENCE_BACKEND and dtype in WIDEST:
         return
     # Finite differences cannot tell a float64 JVP from a float32-accurate one: the
     # reference backend's float64 JVP on the same inputs can.
     ref = _reference("jvp", recipe, sample, dtype,
-                     lambda: forward_jvp(recipe, sample, arrays, v, "float64",
+                     lambda: forward_jvp(recipe, sample, arrays, v, _widest(dtype),
                                          what + " (reference)")[0])
     assert_close(jvp, ref, coarse, "gradient", f"{what}: JVP against the reference backend's",
                  tol=_grad_tolerance(coarse, recipe.op, [ref]))
@@ -355,26 +381,32 @@ def _differentiable_recipes(second: bool = False) -> list[tuple[str, Recipe]]:
     out = []
     for op, differentiable in _ops():
         r = recipe_for(op)
-        if r is None or not differentiable or not r.grad or "f" not in r.kinds:
+        if r is None or not differentiable or not r.grad or not set("fc") & set(r.kinds):
             continue
         if second and not r.second_order:
             continue
-        if not _grad_samples(r, "float64"):
+        if not _grad_samples(r, _inexact(r)[-1]):
             continue
         out.append((op, r))
     return out
 
 
+def _inexact(recipe: Recipe) -> tuple[str, ...]:
+    """The dtypes gradients are checked in: the recipe's float and complex ones."""
+    return dtype_names("".join(k for k in recipe.kinds if k in "fc"))
+
+
 def gradient_cases() -> list[ConformanceCase]:
-    """One case per differentiable op: first-order gradients in every float dtype."""
+    """One case per differentiable op: first-order gradients in every float and complex dtype."""
     return [ConformanceCase(op, "gradients", _per_sample(check_gradient, r), op=op,
-                            doc=f"VJP of {op}") for op, r in _differentiable_recipes()]
+                            dtypes=_inexact(r), doc=f"VJP of {op}")
+            for op, r in _differentiable_recipes()]
 
 
 def second_order_cases() -> list[ConformanceCase]:
     """One case per differentiable op: nested-tape second derivatives."""
     return [ConformanceCase(op, "gradients", _per_sample(check_second_order, r), op=op,
-                            doc=f"second-order derivatives of {op}")
+                            dtypes=_inexact(r), doc=f"second-order derivatives of {op}")
             for op, r in _differentiable_recipes(second=True)]
 
 
@@ -384,5 +416,5 @@ def _jvp_fn(recipe: Recipe):
 
 def jvp_cases() -> list[ConformanceCase]:
     """One case per differentiable op: forward-mode JVPs (``pt.ForwardAccumulator``)."""
-    return [ConformanceCase(op, "jacobian", _jvp_fn(r), op=op, doc=f"JVP of {op}")
-            for op, r in _differentiable_recipes()]
+    return [ConformanceCase(op, "jacobian", _jvp_fn(r), op=op, dtypes=_inexact(r),
+                            doc=f"JVP of {op}") for op, r in _differentiable_recipes()]

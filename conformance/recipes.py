@@ -36,16 +36,17 @@ __all__ = ["Arg", "Sample", "Recipe", "RECIPES", "recipe", "recipe_for", "unary"
 KIND_DTYPES = {
     "f": ("float16", "bfloat16", "float32", "float64"),
     "i": ("int8", "int16", "int32", "int64"),
-    "u": ("uint8",),
+    "u": ("uint8", "uint16", "uint32", "uint64"),
     "b": ("bool",),
+    "c": ("complex64", "complex128"),
 }
 
 
 def dtype_names(kinds: str) -> tuple[str, ...]:
     """The dtype names of the kinds in ``kinds`` (``"f"`` floats, ``"i"`` signed ints,
-    ``"u"`` uint8, ``"b"`` bool), in polytape's order."""
-    order = ("bool", "int8", "int16", "int32", "int64", "uint8", "float16", "bfloat16",
-             "float32", "float64")
+    ``"u"`` unsigned ints, ``"b"`` bool, ``"c"`` complex), in polytape's order."""
+    order = ("bool", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
+             "float16", "bfloat16", "float32", "float64", "complex64", "complex128")
     wanted = {d for k in kinds for d in KIND_DTYPES[k]}
     return tuple(d for d in order if d in wanted)
 
@@ -170,7 +171,8 @@ def recipe_for(op: str) -> Recipe | None:
 # -- drawing samples -------------------------------------------------------------------------
 def draw(op: str, sample: Sample, dtype: str) -> list[np.ndarray]:
     """The argument values of ``sample`` in ``dtype``: float64 arrays holding values
-    exactly representable in ``dtype`` (bool and integer arrays for those dtypes).
+    exactly representable in ``dtype`` (bool and integer arrays for those dtypes; for a
+    complex dtype, complex128 arrays whose real and imaginary parts are each drawn so).
 
     The same op, sample and dtype always give the same numbers.
     """
@@ -188,25 +190,35 @@ def draw(op: str, sample: Sample, dtype: str) -> list[np.ndarray]:
             if arg.gap > 0:
                 vals = np.where(vals == 0, 1, vals)
             out.append(vals.astype(np.dtype(dtype)))
+        elif kind == "c":  # a real part as the float draw, an imaginary part in a quarter of it
+            re = _draw_real(rng, arg)
+            im = rng.uniform(-0.25, 0.25, size=arg.shape) * max(abs(arg.low), abs(arg.high))
+            out.append(round_to(re + 1j * im, dtype))
         else:
-            if arg.gap > 0:
-                mag = rng.uniform(arg.gap, max(abs(arg.low), abs(arg.high)), size=arg.shape)
-                sign = np.where(rng.random(arg.shape) < 0.5, -1.0, 1.0)
-                vals = np.clip(sign * mag, arg.low, arg.high)
-                vals = np.where(np.abs(vals) < arg.gap, arg.gap, vals)
-            else:
-                vals = rng.uniform(arg.low, arg.high, size=arg.shape)
-            out.append(round_to(np.asarray(vals, dtype=np.float64), dtype))
+            out.append(round_to(_draw_real(rng, arg), dtype))
     return out
+
+
+def _draw_real(rng: np.random.Generator, arg: Arg) -> np.ndarray:
+    if arg.gap > 0:
+        mag = rng.uniform(arg.gap, max(abs(arg.low), abs(arg.high)), size=arg.shape)
+        sign = np.where(rng.random(arg.shape) < 0.5, -1.0, 1.0)
+        vals = np.clip(sign * mag, arg.low, arg.high)
+        vals = np.where(np.abs(vals) < arg.gap, arg.gap, vals)
+    else:
+        vals = rng.uniform(arg.low, arg.high, size=arg.shape)
+    return np.asarray(vals, dtype=np.float64)
 
 
 def _kind(dtype: str) -> str:
     if dtype == "bool":
         return "b"
-    if dtype == "uint8":
+    if dtype.startswith("uint"):
         return "u"
     if dtype.startswith("int"):
         return "i"
+    if dtype.startswith("complex"):
+        return "c"
     return "f"
 
 
@@ -260,17 +272,20 @@ _erf = np.vectorize(math.erf, otypes=[np.float64])
 
 
 def _sum_magnitude(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-    return np.sum(np.abs(x.astype(np.float64)), axis=axis, keepdims=keepdims)
+    return np.sum(np.abs(x).astype(np.float64), axis=axis, keepdims=keepdims)
 
 
 def _mean_magnitude(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> np.ndarray:
-    return np.mean(np.abs(x.astype(np.float64)), axis=axis, keepdims=keepdims)
+    return np.mean(np.abs(x).astype(np.float64), axis=axis, keepdims=keepdims)
 
 
 def _accumulator(dtype: Any) -> Any:
-    # sum/prod accumulate bool and integers in int64 (the Array API's default integer).
+    # sum/prod accumulate bool and signed integers in int64 (the Array API's default integer),
+    # unsigned ones in uint64 (its default unsigned integer).
     name = str(np.dtype(dtype)) if not isinstance(dtype, str) else dtype
-    return "int64" if name == "bool" or name.startswith(("int", "uint")) else dtype
+    if name.startswith("uint"):
+        return "uint64"
+    return "int64" if name == "bool" or name.startswith("int") else dtype
 
 
 def _where(c: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -283,27 +298,33 @@ def _cast_reference(x: np.ndarray, dtype: str) -> np.ndarray:
     return x.astype(np.dtype(dtype))
 
 
-_ALL = "fiub"
+_ALL = "fiubc"
+_ORDERED = "fiub"  # ops that order values (complex inputs raise DTypeError, tested in tests/ops/)
+
+
+def _parts(dtype: str, attrs: dict) -> str:
+    """The result dtype of abs/real/imag: a complex dtype's parts' real dtype."""
+    return {"complex64": "float32", "complex128": "float64"}.get(dtype, dtype)
 
 # -- the table: elementwise, one input ---------------------------------------------------------------
-recipe("negative", np.negative, unary(), kinds="fi")
-recipe("abs", np.abs, unary(gap=0.1), kinds="fi")
+recipe("negative", np.negative, unary(), kinds="fic")
+recipe("abs", np.abs, unary(gap=0.1), kinds="fic", out=_parts)
 recipe("sign", np.sign, unary(gap=0.1), kinds="fi", exact=True)
-recipe("exp", np.exp, unary(-2, 2))
-recipe("expm1", np.expm1, unary(-2, 2))
-recipe("log", np.log, unary(0.2, 3))
-recipe("log1p", np.log1p, unary(-0.5, 2))
-recipe("sqrt", np.sqrt, unary(0.2, 3))
-recipe("square", np.square, unary(), kinds="fi")
-recipe("sin", np.sin, unary(-3, 3))
-recipe("cos", np.cos, unary(-3, 3))
-recipe("tan", np.tan, unary(-1.2, 1.2))
-recipe("tanh", np.tanh, unary())
-recipe("sinh", np.sinh, unary())
-recipe("cosh", np.cosh, unary())
-recipe("arcsin", np.arcsin, unary(-0.9, 0.9))
-recipe("arccos", np.arccos, unary(-0.9, 0.9))
-recipe("arctan", np.arctan, unary(-3, 3))
+recipe("exp", np.exp, unary(-2, 2), kinds="fc")
+recipe("expm1", np.expm1, unary(-2, 2), kinds="fc")
+recipe("log", np.log, unary(0.2, 3), kinds="fc")
+recipe("log1p", np.log1p, unary(-0.5, 2), kinds="fc")
+recipe("sqrt", np.sqrt, unary(0.2, 3), kinds="fc")
+recipe("square", np.square, unary(), kinds="fic")
+recipe("sin", np.sin, unary(-3, 3), kinds="fc")
+recipe("cos", np.cos, unary(-3, 3), kinds="fc")
+recipe("tan", np.tan, unary(-1.2, 1.2), kinds="fc")
+recipe("tanh", np.tanh, unary(), kinds="fc")
+recipe("sinh", np.sinh, unary(), kinds="fc")
+recipe("cosh", np.cosh, unary(), kinds="fc")
+recipe("arcsin", np.arcsin, unary(-0.9, 0.9), kinds="fc")
+recipe("arccos", np.arccos, unary(-0.9, 0.9), kinds="fc")
+recipe("arctan", np.arctan, unary(-3, 3), kinds="fc")
 recipe("erf", _erf, unary())
 recipe("sigmoid", lambda x: 1.0 / (1.0 + np.exp(-x)), unary(-4, 4))
 recipe("softplus", lambda x: np.log1p(np.exp(x)), unary(-4, 4))
@@ -317,18 +338,19 @@ recipe("identity", lambda x: x, unary(), kinds=_ALL, exact=True)
 recipe("logical_not", np.logical_not, unary(), kinds="b", out="bool")
 
 # -- elementwise, two inputs (NumPy broadcasting) ------------------------------------------------------
-recipe("add", np.add, binary(), kinds="fiu")
-recipe("subtract", np.subtract, binary(), kinds="fi")
-recipe("multiply", np.multiply, binary(), kinds="fiu")
-recipe("divide", np.divide, binary(y={"gap": 0.5}))
-recipe("power", np.power, binary(0.5, 2.0, y={"low": -2.0, "high": 2.0}, ints=(0, 3)), kinds="fiu")
+recipe("add", np.add, binary(), kinds="fiuc")
+recipe("subtract", np.subtract, binary(), kinds="fic")
+recipe("multiply", np.multiply, binary(), kinds="fiuc")
+recipe("divide", np.divide, binary(y={"gap": 0.5}), kinds="fc")
+recipe("power", np.power, binary(0.5, 2.0, y={"low": -2.0, "high": 2.0}, ints=(0, 3)), kinds="fiuc")
 recipe("maximum", np.maximum, binary(), kinds="fiu")
 recipe("minimum", np.minimum, binary(), kinds="fiu")
 recipe("arctan2", np.arctan2, binary(y={"gap": 0.3}))
 recipe("floor_divide", np.floor_divide, binary(y={"gap": 0.5}), kinds="fi", exact=True)
 recipe("remainder", np.remainder, binary(y={"gap": 0.5}), kinds="fi")
 for _cmp in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal"):
-    recipe(_cmp, getattr(np, _cmp), binary(ints=(-1, 1)), kinds=_ALL, out="bool")
+    recipe(_cmp, getattr(np, _cmp), binary(ints=(-1, 1)),
+           kinds=_ALL if _cmp.endswith("equal") and "_" not in _cmp else _ORDERED, out="bool")
 for _logic in ("logical_and", "logical_or", "logical_xor"):
     recipe(_logic, getattr(np, _logic), binary(), kinds="b", out="bool")
 recipe("where", _where, (
@@ -340,9 +362,10 @@ recipe("where", _where, (
 # -- reductions ----------------------------------------------------------------------------------------
 recipe("sum", lambda x, axis=None, keepdims=False: np.sum(x, axis=axis, keepdims=keepdims,
                                                           dtype=_accumulator(x.dtype)),
-       reductions(), kinds="fiu", magnitude=_sum_magnitude, out=lambda dtype, attrs: _accumulator(dtype))
+       reductions(), kinds="fiuc", magnitude=_sum_magnitude,
+       out=lambda dtype, attrs: _accumulator(dtype))
 recipe("mean", lambda x, axis=None, keepdims=False: np.mean(x, axis=axis, keepdims=keepdims),
-       reductions(empty=False), magnitude=_mean_magnitude)
+       reductions(empty=False), magnitude=_mean_magnitude, kinds="fc")
 recipe("max", lambda x, axis=None, keepdims=False: np.max(x, axis=axis, keepdims=keepdims),
        reductions(), kinds="fiu")
 recipe("min", lambda x, axis=None, keepdims=False: np.min(x, axis=axis, keepdims=keepdims),
@@ -354,7 +377,7 @@ recipe("matmul", np.matmul, samples(
     ("matrix_vector", ((2, 3), (3,)), {}), ("vector_vector", ((3,), (3,)), {}),
     ("batched", ((2, 2, 3), (3, 4)), {}), ("batch_broadcast", ((2, 1, 2, 3), (3, 3, 2)), {}),
     ("empty", ((0, 3), (3, 2)), {}),
-), magnitude=lambda x, y: np.matmul(np.abs(x), np.abs(y)))
+), magnitude=lambda x, y: np.matmul(np.abs(x), np.abs(y)), kinds="fc")
 
 # -- shapes, indexing, dtype ---------------------------------------------------------------------------
 recipe("reshape", lambda x, shape: np.reshape(x, shape), samples(
@@ -406,7 +429,7 @@ recipe("index_add", _index_add_reference, samples(
     ("repeated_rows", ((4, 3), (3, 3)), {"index": [0, 2, 0]}),
     ("slice", ((4, 3), (2, 3)), {"index": slice(1, 3)}),
     ("broadcast_values", ((4, 3), (3,)), {"index": 1}),
-), call=lambda base, values, index: pt.index_add(base, index, values), kinds="fi")
+), call=lambda base, values, index: pt.index_add(base, index, values), kinds="fic")
 recipe("astype", lambda x, dtype: _cast_reference(x, dtype),
        tuple(Sample(f"to_{t}", (Arg((2, 3)),), {"dtype": t}) for t in
              ("float32", "float64", "float16", "int32")),
@@ -416,7 +439,7 @@ recipe("astype", lambda x, dtype: _cast_reference(x, dtype),
 # -- more reductions, scans, normalisations --------------------------------------------------------
 recipe("prod", lambda x, axis=None, keepdims=False: np.prod(x, axis=axis, keepdims=keepdims,
                                                             dtype=_accumulator(x.dtype)),
-       reductions(low=0.5, high=1.5, ints=(-1, 1)), kinds="fiu",
+       reductions(low=0.5, high=1.5, ints=(-1, 1)), kinds="fiuc",
        out=lambda dtype, attrs: _accumulator(dtype))
 recipe("logsumexp", lambda x, axis=None, keepdims=False:
        np.log(np.sum(np.exp(x), axis=axis, keepdims=keepdims)), reductions(empty=False))
@@ -431,7 +454,7 @@ recipe("argmin", lambda x, axis=None, keepdims=False: _arg_reduce(np.argmin, x, 
 recipe("cumsum", lambda x, axis=None, reverse=False: _cumsum(x, axis, reverse), samples(
     ("flat", ((2, 3),), {}), ("axis0", ((3, 4),), {"axis": 0}),
     ("axis1_reverse", ((3, 4),), {"axis": 1, "reverse": True}), ("empty", ((0, 3),), {"axis": 1}),
-), kinds="fiu", magnitude=lambda x, axis=None, reverse=False: _cumsum(np.abs(x), axis, reverse))
+), kinds="fiuc", magnitude=lambda x, axis=None, reverse=False: _cumsum(np.abs(x), axis, reverse))
 recipe("softmax", lambda x, axis=-1: np.exp(x - _lse(x, axis)), samples(
     ("last", ((3, 4),), {}), ("first", ((3, 4),), {"axis": 0}), ("both", ((2, 3),), {"axis": (0, 1)}),
     ("vector", ((5,),), {}),
@@ -457,12 +480,12 @@ recipe("einsum", lambda *xs, subscripts: np.einsum(subscripts, *xs), samples(
     ("diagonal", ((3, 3),), {"subscripts": "ii->i"}),
     ("outer", ((2,), (3,)), {"subscripts": "i,j->ij"}),
     ("ellipsis_implicit", ((2, 2, 3), (3, 4)), {"subscripts": "...ij,jk"}),
-), call=lambda *ts, subscripts: pt.einsum(subscripts, *ts),
+), call=lambda *ts, subscripts: pt.einsum(subscripts, *ts), kinds="fc",
    magnitude=lambda *xs, subscripts: np.einsum(subscripts, *(np.abs(x) for x in xs)))
 recipe("tensordot", lambda x, y, axes=2: np.tensordot(x, y, axes), samples(
     ("last_first", ((2, 3, 4), (3, 4, 2)), {"axes": 2}), ("one", ((2, 3), (3, 2)), {"axes": 1}),
     ("pairs", ((2, 3, 4), (4, 2, 3)), {"axes": ((1, 2), (2, 0))}),
-), magnitude=lambda x, y, axes=2: np.tensordot(np.abs(x), np.abs(y), axes))
+), magnitude=lambda x, y, axes=2: np.tensordot(np.abs(x), np.abs(y), axes), kinds="fc")
 
 # -- reorderings and repeats -----------------------------------------------------------------------
 recipe("flip", lambda x, axis=None: np.flip(x, axis), samples(
@@ -478,22 +501,23 @@ recipe("pad", lambda x, pad_width, constant_values=0: np.pad(x, pad_width,
        samples(("int", ((2, 3),), {"pad_width": 1}),
                ("pairs", ((2, 3),), {"pad_width": ((1, 0), (0, 2))}),
                ("value", ((3,),), {"pad_width": ((2, 1),), "constant_values": 1.5})),
-       kinds="fi", exact=True)
+       kinds="fic", exact=True)
 
 # -- the Array API standard's elementwise functions (issue #15) ---------------------------------------
-recipe("acosh", np.arccosh, unary(1.2, 3.0))
-recipe("asinh", np.arcsinh, unary())
-recipe("atanh", np.arctanh, unary(-0.8, 0.8))
-recipe("log2", np.log2, unary(0.2, 3))
-recipe("log10", np.log10, unary(0.2, 3))
-recipe("reciprocal", np.reciprocal, unary(gap=0.5))
-recipe("positive", np.positive, unary(), kinds="fi")
-recipe("real", np.real, unary(), kinds="fi")
-recipe("conj", np.conj, unary(), kinds="fi")
-recipe("imag", np.zeros_like, unary(), kinds="fi")
+recipe("acosh", np.arccosh, unary(1.2, 3.0), kinds="fc")
+recipe("asinh", np.arcsinh, unary(), kinds="fc")
+recipe("atanh", np.arctanh, unary(-0.8, 0.8), kinds="fc")
+recipe("log2", np.log2, unary(0.2, 3), kinds="fc")
+recipe("log10", np.log10, unary(0.2, 3), kinds="fc")
+recipe("reciprocal", np.reciprocal, unary(gap=0.5), kinds="fc")
+recipe("positive", np.positive, unary(), kinds="fic")
+recipe("real", np.real, unary(), kinds="fic", out=_parts)
+recipe("conj", np.conj, unary(), kinds="fic")
+recipe("imag", np.imag, unary(), kinds="fic", out=_parts)
 recipe("trunc", np.trunc, unary(-3, 3), exact=True)
 for _pred in ("signbit", "isfinite", "isinf", "isnan"):
-    recipe(_pred, getattr(np, _pred), unary(gap=0.1), out="bool")
+    recipe(_pred, getattr(np, _pred), unary(gap=0.1), out="bool",
+           kinds="f" if _pred == "signbit" else "fc")
 recipe("logaddexp", np.logaddexp, binary())
 recipe("hypot", np.hypot, binary(gap=0.3))
 recipe("copysign", np.copysign, binary(gap=0.3, y={"differentiable": False}))
@@ -514,13 +538,13 @@ recipe("var", lambda x, axis=None, correction=0.0, keepdims=False:
            *reductions(empty=False),
            Sample("bessel", (Arg((3, 4)),), {"axis": 1, "correction": 1.0})),
        magnitude=lambda x, axis=None, correction=0.0, keepdims=False:
-       np.mean(x * x, axis=axis, keepdims=keepdims))
+       np.mean(np.abs(x) ** 2, axis=axis, keepdims=keepdims), kinds="fc", out=_parts)
 recipe("std", lambda x, axis=None, correction=0.0, keepdims=False:
        np.std(x, axis=axis, ddof=correction, keepdims=keepdims), (
            Sample("all", (Arg((3, 4)),), {}), Sample("axis0", (Arg((3, 4)),), {"axis": 0}),
            Sample("bessel", (Arg((3, 4)),), {"axis": 1, "correction": 1.0})),
        magnitude=lambda x, axis=None, correction=0.0, keepdims=False:
-       np.sqrt(np.mean(x * x, axis=axis, keepdims=keepdims)))
+       np.sqrt(np.mean(np.abs(x) ** 2, axis=axis, keepdims=keepdims)), kinds="fc", out=_parts)
 recipe("norm", lambda x, ord=None, axis=None, keepdims=False:
        np.linalg.norm(x, ord=ord, axis=axis, keepdims=keepdims), (
            Sample("vector_2", (Arg((5,), gap=0.1),), {}),
@@ -539,7 +563,8 @@ recipe("split", lambda x, num_or_size_splits, axis=0:
                       axis=axis) * _split_weights(x.shape, num_or_size_splits, axis), samples(
     ("equal", ((4, 3),), {"num_or_size_splits": 2}),
     ("sizes", ((2, 5),), {"num_or_size_splits": [1, 3, 1], "axis": 1}),
-), call=lambda x, num_or_size_splits, axis=0: _weighted_split(x, num_or_size_splits, axis))
+), call=lambda x, num_or_size_splits, axis=0: _weighted_split(x, num_or_size_splits, axis),
+   kinds="fc")
 
 
 def _arg_reduce(fn: Callable[..., Any], x: np.ndarray, axis: Any, keepdims: bool) -> np.ndarray:
@@ -755,3 +780,28 @@ recipe("linalg.diagonal", lambda x, offset=0: np.diagonal(x, offset, axis1=-2, a
 recipe("linalg.outer", np.outer, samples(("vectors", ((3,), (2,)), {})), kinds="fi")
 recipe("linalg.cross", lambda x, y, axis=-1: np.cross(x, y, axis=axis), samples(
     ("vectors", ((3,), (3,)), {}), ("broadcast_axis0", ((3, 2), (3, 1)), {"axis": 0})))
+
+
+# -- fft (the transforms are table ops; pt.fft's one-dimensional functions call them) ------------
+def _fft_magnitude(x: np.ndarray, **attrs: Any) -> float:
+    # |X_k| <= sum |x| (unnormalised): the size of the terms each output sums
+    return float(np.sum(np.abs(x)))
+
+
+_FFT_SAMPLES = samples(
+    ("vector", ((8,),), {}), ("matrix", ((3, 4),), {}), ("axis0", ((3, 4),), {"axes": (0,)}),
+    ("padded", ((3, 4),), {"s": (6,), "axes": (1,)}), ("cropped", ((3, 5),), {"s": (2, 3), "axes": (0, 1)}),
+    ("ortho", ((5,),), {"norm": "ortho"}), ("forward", ((2, 3),), {"norm": "forward"}),
+)
+_COMPLEX_OF = {"float64": "complex128", "complex128": "complex128"}
+for _fft_op in ("fftn", "ifftn", "rfftn"):
+    recipe(_fft_op, getattr(np.fft, _fft_op), _FFT_SAMPLES,
+           call=lambda x, _f=_fft_op, **kw: getattr(pt.fft, _f)(x, **kw),
+           kinds="f" if _fft_op == "rfftn" else "fc", magnitude=_fft_magnitude,
+           out=lambda dtype, attrs: _COMPLEX_OF.get(dtype, "complex64"))
+recipe("irfftn", np.fft.irfftn, samples(
+    ("even", ((5,),), {}), ("odd", ((5,),), {"s": (9,), "axes": (0,)}), ("matrix", ((3, 4),), {}),
+    ("axis0", ((4, 3),), {"axes": (0,)}), ("cropped", ((3, 6),), {"s": (2, 6), "axes": (0, 1)}),
+    ("ortho", ((4,),), {"norm": "ortho"}), ("forward", ((2, 3),), {"norm": "forward"}),
+), call=lambda x, **kw: pt.fft.irfftn(x, **kw), kinds="c", out=_parts,
+   magnitude=lambda x, **kw: 2 * _fft_magnitude(x))

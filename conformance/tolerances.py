@@ -135,6 +135,10 @@ def set_tolerance(kind: str, dtype: str, rtol: float, atol: float, op: str = "*"
                                                         f"set_tolerance({backend}, {op})")
 
 
+# A complex dtype is judged as its real counterpart (the dtype of its real and imaginary parts).
+COMPLEX_PARTS = {"complex64": "float32", "complex128": "float64"}
+
+
 def tolerance(kind: str, dtype: Any, op: str | None = None, backend: Any = None) -> Tolerance:
     """The tolerance for a ``kind`` comparison of ``op``'s result in ``dtype`` on ``backend``.
 
@@ -142,6 +146,7 @@ def tolerance(kind: str, dtype: Any, op: str | None = None, backend: Any = None)
     or a name. Integers and bools are compared exactly.
     """
     name = str(dtype) if dtype is not None else "float64"
+    name = COMPLEX_PARTS.get(name, name)  # complex: the tolerance of its parts' real dtype
     if name not in VALUE:
         return EXACT
     be_name = getattr(backend, "name", backend) or "*"

@@ -36,6 +36,8 @@ from .dtypes import (
     as_dtype,
     bfloat16,
     bool_,
+    complex64,
+    complex128,
     float16,
     float32,
     float64,
@@ -45,6 +47,9 @@ from .dtypes import (
     int64,
     result_type,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from .errors import (
     ArgumentTypeError,
@@ -85,13 +90,14 @@ from .tensor_shape import TensorShape
 __version__ = "0.1.0"
 
 # Sub-packages built on everything above: pt.nn, pt.optimizers, pt.random.
-from . import nn, optimizers, random  # noqa: E402,F401
+from . import fft, nn, optimizers, random  # noqa: E402,F401
 
 bool = bool_  # noqa: A001  (pt.bool, as in the Array API)
 
 __all__ = [
     "__version__", "dtypes", "DType", "as_dtype", "result_type", "bool", "bool_", "int8",
-    "int16", "int32", "int64", "uint8", "float16", "bfloat16", "float32", "float64",
+    "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64", "float16", "bfloat16",
+    "float32", "float64", "complex64", "complex128",
     "Tensor", "TensorShape", "Variable", "GradientTape", "UnconnectedGradients", "custom_gradient",
     "constant", "convert_to_tensor", "zeros", "ones", "full", "zeros_like", "ones_like",
     "full_like", "to_backend", "set_backend", "use_backend", "get_backend", "current_backend",
@@ -103,5 +109,5 @@ __all__ = [
     "cond", "while_loop", "map_fn", "foldl", "foldr", "scan", "vectorized_map",
     "Module", "recompute_grad", "NotProvidedError",
     "__array_api_version__", "__array_namespace_info__", "e", "pi", "inf", "nan", "newaxis",
-    "finfo", "iinfo", "isdtype", "can_cast",
+    "finfo", "iinfo", "isdtype", "can_cast", "fft",
 ]

@@ -34,7 +34,8 @@ def constant(value: Any, dtype: Any = None, backend: Any = None, device: str | N
     """A tensor holding ``value`` (a Python number, nested list, NumPy array or tensor).
 
     Python literals follow TensorFlow: ``constant(3.0)`` is float32,
-    ``constant([1, 2, 3])`` is int32; NumPy arrays keep their dtype.
+    ``constant([1, 2, 3])`` is int32; complex numbers give complex64 (the standard's
+    default complex dtype; TensorFlow's is complex128); NumPy arrays keep their dtype.
 
     >>> import polytape as pt
     >>> pt.constant([1, 2, 3]).dtype
@@ -55,7 +56,7 @@ def constant(value: Any, dtype: Any = None, backend: Any = None, device: str | N
         arr = value
         if dt is None:
             dt = _numpy_dtype(arr.dtype)
-    elif isinstance(value, (bool, int, float)):
+    elif isinstance(value, (bool, int, float, complex)):
         dt = dt or infer_literal_dtype(value)
         arr = value
     elif isinstance(value, (list, tuple)):
@@ -68,7 +69,7 @@ def constant(value: Any, dtype: Any = None, backend: Any = None, device: str | N
             arr = np.asarray(value)
         except ValueError as exc:
             raise ShapeError(f"constant: cannot make a tensor from a ragged nested list ({exc})") from None
-        if arr.dtype.kind not in "biuf":
+        if arr.dtype.kind not in "biufc":
             raise DTypeError(f"constant: cannot make a tensor of {arr.dtype} values from {value!r}")
     elif hasattr(value, "__dlpack__") or hasattr(value, "__array__"):
         arr = np.asarray(value)
@@ -297,6 +298,9 @@ def arange(start: Any, stop: Any = None, step: Any = 1, *, dtype: Any = None, ba
     else:
         default = as_dtype("int32") if max(abs(start), abs(stop)) < 2**31 else as_dtype("int64")
     dt = _dtype_arg("arange", dtype, default)
+    if dt.is_complex:
+        raise DTypeError("arange: complex dtypes are not supported (the standard's arange is "
+                         "real-valued); make a real range and cast it")
     return _created("arange", lambda k, nat: k(start, stop, step, nat),
                     lambda: np.arange(start, stop, step), dt, backend, device)
 

@@ -29,6 +29,14 @@ scatter-adds with ``index_add``), and of the linalg extension ``eigvalsh`` (of `
 ``"nuc"``), ``vector_norm``, ``matrix_power`` (matmul, inv), ``trace``/``diagonal`` (take,
 sum), ``outer`` and ``cross``; see their comments where they are defined.
 
+Complex arrays follow TensorFlow's convention (``docs/architecture.md``, *The tape*): the
+gradient of a real ``L`` with respect to ``z = x + iy`` is ``dL/dx + i dL/dy``, so a
+holomorphic op's VJP is ``g * conj(f'(z))``. Rules are written in real form (``g * f'(z)``)
+and the tape conjugates around them (see :mod:`polytape.optable`); only ``abs``, ``real``,
+``imag`` and ``conj`` (``holomorphic=False``) spell out their complex rules. Ops that order
+or round (``maximum``, ``floor``, comparisons, ``clip``, ``max``...) are ``real_only``:
+complex inputs raise ``DTypeError``.
+
 Conventions at non-smooth points: ``max``/``min`` reductions split the gradient evenly
 among tied extrema (TensorFlow's rule); ``maximum``/``minimum`` give ties to the first
 input; ``clip`` passes the gradient where ``lo <= x <= hi``; ``relu`` and ``abs`` have
@@ -142,9 +150,31 @@ def _joined_jvp(name):
     return jvp
 
 
+def is_complex(x: Any) -> bool:
+    """Whether array or tensor ``x`` is complex (any backend's dtype spells "complex")."""
+    return "complex" in str(x.dtype)
+
+
 def _power_vjp_y(ns, g, ans, x, y):
-    safe = ns.where(x > 0, x, ns.ones_like(x))  # d(x**y)/dy = x**y log x, taken as 0 where x <= 0
+    # d(x**y)/dy = x**y log x, taken as 0 where x <= 0 (where x == 0 for complex x)
+    if is_complex(x):
+        safe = ns.where(ns.equal(x, 0), ns.ones_like(x), x)
+    else:
+        safe = ns.where(x > 0, x, ns.ones_like(x))
     return g * ans * ns.log(safe)
+
+
+def _nonzero(ns, r):
+    return ns.where(ns.equal(r, 0), ns.ones_like(r), r)
+
+
+def _abs_vjp(ns, g, ans, x):
+    # complex: d|z| is Re(conj(z) dz) / |z|, whose TensorFlow gradient is g z / |z| (0 at 0)
+    return g * x / _nonzero(ns, ans) if is_complex(x) else g * ns.sign(x)
+
+
+def _abs_jvp(ns, t, ans, x):
+    return ns.real(ns.conj(x) * t) / _nonzero(ns, ans) if is_complex(x) else t * ns.sign(x)
 
 
 def _prod_partials(ns, x, ans, axis, keepdims):
@@ -293,7 +323,7 @@ def _einsum_vjp(ns, g, ans, *xs, subscripts, argnum):
 # -- elementwise, one input: the JVP is the VJP with t for g --------------------------------
 defop("identity", lambda ns, g, ans, x: g, elementwise=True)
 defop("negative", lambda ns, g, ans, x: -g, elementwise=True)
-defop("abs", lambda ns, g, ans, x: g * ns.sign(x), elementwise=True)
+defop("abs", _abs_vjp, _abs_jvp, holomorphic=False)
 defop("exp", lambda ns, g, ans, x: g * ans, elementwise=True, float_only=True)
 # exp(x), not ans + 1: for very negative x, ans + 1 cancels to a few correct bits.
 defop("expm1", lambda ns, g, ans, x: g * ns.exp(x), elementwise=True, float_only=True)
@@ -310,19 +340,24 @@ defop("cosh", lambda ns, g, ans, x: g * ns.sinh(x), elementwise=True, float_only
 defop("arcsin", lambda ns, g, ans, x: g / ns.sqrt(1 - x * x), elementwise=True, float_only=True)
 defop("arccos", lambda ns, g, ans, x: -g / ns.sqrt(1 - x * x), elementwise=True, float_only=True)
 defop("arctan", lambda ns, g, ans, x: g / (1 + x * x), elementwise=True, float_only=True)
-defop("erf", lambda ns, g, ans, x: g * SQRT_PI_2 * ns.exp(-x * x), elementwise=True, float_only=True)
-defop("sigmoid", lambda ns, g, ans, x: g * ans * (1 - ans), elementwise=True, float_only=True)
-defop("softplus", lambda ns, g, ans, x: g * ns.sigmoid(x), elementwise=True, float_only=True)
-defop("relu", lambda ns, g, ans, x: ns.relu_backward(g, x), elementwise=True)
+defop("erf", lambda ns, g, ans, x: g * SQRT_PI_2 * ns.exp(-x * x), elementwise=True, float_only=True,
+      real_only=True)
+defop("sigmoid", lambda ns, g, ans, x: g * ans * (1 - ans), elementwise=True, float_only=True,
+      real_only=True)
+defop("softplus", lambda ns, g, ans, x: g * ns.sigmoid(x), elementwise=True, float_only=True,
+      real_only=True)
+defop("relu", lambda ns, g, ans, x: ns.relu_backward(g, x), elementwise=True, real_only=True)
 # relu's gradient as one op (PyTorch's threshold_backward): one fused kernel where a backend has
 # one, instead of a comparison and a select. Linear in g; piecewise constant in x (no gradient).
 defop("relu_backward", (lambda ns, gg, ans, g, x: ns.relu_backward(gg, x), None), elementwise=True,
-      default_kernel=_relu_backward_kernel)
-defop("clip", _clip_vjp, elementwise=True)
+      default_kernel=_relu_backward_kernel, real_only=True)
+defop("clip", _clip_vjp, elementwise=True, real_only=True)
 # Gradients flow back through a cast unchanged; the tape casts them to the input's dtype.
 defop("astype", lambda ns, g, ans, x, dtype: g, elementwise=True)
-for _name in ("sign", "floor", "ceil", "round", "logical_not"):
-    defop(_name, differentiable=False)
+defop("sign", differentiable=False)
+defop("logical_not", differentiable=False)
+for _name in ("floor", "ceil", "round"):
+    defop(_name, differentiable=False, real_only=True)
 
 # -- elementwise, two inputs (NumPy broadcasting: the VJPs are summed back to each input's shape)
 defop("add", (lambda ns, g, ans, x, y: g, lambda ns, g, ans, x, y: g), elementwise=True, same_dtype=True)
@@ -336,43 +371,48 @@ defop("power", (lambda ns, g, ans, x, y: g * y * x ** (y - 1), _power_vjp_y), el
       same_dtype=True)
 defop("maximum", (lambda ns, g, ans, x, y: ns.where(x >= y, g, ns.zeros_like(g)),  # ties: to x
                   lambda ns, g, ans, x, y: ns.where(x >= y, ns.zeros_like(g), g)),
-      elementwise=True, same_dtype=True)
+      elementwise=True, same_dtype=True, real_only=True)
 defop("minimum", (lambda ns, g, ans, x, y: ns.where(x <= y, g, ns.zeros_like(g)),
                   lambda ns, g, ans, x, y: ns.where(x <= y, ns.zeros_like(g), g)),
-      elementwise=True, same_dtype=True)
+      elementwise=True, same_dtype=True, real_only=True)
 defop("arctan2", (lambda ns, g, ans, y, x: g * x / (x * x + y * y),  # arctan2(y, x): y comes first
                   lambda ns, g, ans, y, x: -g * y / (x * x + y * y)),
-      elementwise=True, same_dtype=True, float_only=True)
+      elementwise=True, same_dtype=True, float_only=True, real_only=True)
 defop("where", (None, lambda ns, g, ans, c, x, y: ns.where(c, g, ns.zeros_like(g)),
                 lambda ns, g, ans, c, x, y: ns.where(c, ns.zeros_like(g), g)), elementwise=True)
-for _name in ("equal", "not_equal", "less", "less_equal", "greater", "greater_equal"):
+for _name in ("equal", "not_equal"):
     defop(_name, differentiable=False, same_dtype=True)
-for _name in ("logical_and", "logical_or", "logical_xor", "floor_divide", "remainder"):
+for _name in ("less", "less_equal", "greater", "greater_equal"):
+    defop(_name, differentiable=False, same_dtype=True, real_only=True)
+for _name in ("logical_and", "logical_or", "logical_xor"):
     defop(_name, differentiable=False)
+for _name in ("floor_divide", "remainder"):
+    defop(_name, differentiable=False, real_only=True)
 
 # -- reductions (axis: None or a tuple of non-negative ints) --------------------------------
 defop("sum", _sum_vjp, linear=True)
 defop("mean", lambda ns, g, ans, x, axis=None, keepdims=False:
       _sum_vjp(ns, g, ans, x, axis, keepdims) / _count(x.shape, axis), linear=True, float_only=True)
 # max/min: ties share the gradient evenly among the extrema (TensorFlow's rule).
-defop("max", *_by_partials(_extremum_partials))
-defop("min", *_by_partials(_extremum_partials))
+defop("max", *_by_partials(_extremum_partials), real_only=True)
+defop("min", *_by_partials(_extremum_partials), real_only=True)
 defop("prod", *_by_partials(_prod_partials))
 # logsumexp, softmax and log_softmax are primitives (one recorded op, rules in closed form that are
 # themselves differentiable) with default kernels, so a backend need not implement them.
 defop("logsumexp", *_by_partials(_logsumexp_partials), default_kernel=_logsumexp_kernel,
-      float_only=True)
-defop("softmax", default_kernel=_softmax_kernel, float_only=True,  # axis: a tuple of ints >= 0
+      float_only=True, real_only=True)
+# axis: a tuple of ints >= 0
+defop("softmax", default_kernel=_softmax_kernel, float_only=True, real_only=True,
       vjp=lambda ns, g, ans, x, axis: ans * (g - ns.sum(g * ans, axis=axis, keepdims=True)),
       jvp=lambda ns, t, ans, x, axis: ans * (t - ns.sum(t * ans, axis=axis, keepdims=True)))
-defop("log_softmax", default_kernel=_log_softmax_kernel, float_only=True,
+defop("log_softmax", default_kernel=_log_softmax_kernel, float_only=True, real_only=True,
       vjp=lambda ns, g, ans, x, axis: g - ns.exp(ans) * ns.sum(g, axis=axis, keepdims=True),
       jvp=lambda ns, t, ans, x, axis: t - ns.sum(ns.exp(ans) * t, axis=axis, keepdims=True))
 # axis: a non-negative int; the VJP of a running sum is the reversed running sum
 defop("cumsum", lambda ns, g, ans, x, axis, reverse=False: ns.cumsum(g, axis=axis, reverse=not reverse),
       linear=True)
 for _name in ("argmax", "argmin"):
-    defop(_name, differentiable=False)
+    defop(_name, differentiable=False, real_only=True)
 
 # -- linear algebra (linear in each input: the JVP is the op with t in that input's place) ------
 defop("matmul", (_matmul_vjp_x, _matmul_vjp_y), linear=True)
@@ -411,23 +451,31 @@ defop("log2", lambda ns, g, ans, x: g / (x * LN2), elementwise=True, float_only=
 defop("log10", lambda ns, g, ans, x: g / (x * LN10), elementwise=True, float_only=True)
 defop("reciprocal", lambda ns, g, ans, x: -g * ans * ans, elementwise=True, float_only=True)
 defop("positive", lambda ns, g, ans, x: g, elementwise=True)
-# real/conj are the identity and imag is 0 on real dtypes (complex dtypes are not there yet).
-defop("real", lambda ns, g, ans, x: g, elementwise=True, default_kernel=lambda k, x: x)
-defop("conj", lambda ns, g, ans, x: g, elementwise=True, default_kernel=lambda k, x: x)
-defop("imag", lambda ns, g, ans, x: ns.zeros_like(g), elementwise=True,
+# TensorFlow's rules: real(z) gets g + 0i, imag(z) gets 0 + ig, conj(z) gets conj(g). On real
+# dtypes real and conj are the identity and imag is 0 (the default kernels, for backends
+# without complex dtypes).
+defop("real", lambda ns, g, ans, x: g, lambda ns, t, ans, x: ns.real(t), holomorphic=False,
+      default_kernel=lambda k, x: x)
+defop("conj", lambda ns, g, ans, x: ns.conj(g), elementwise=True, holomorphic=False,
+      default_kernel=lambda k, x: x)
+defop("imag", lambda ns, g, ans, x: g * 1j if is_complex(x) else ns.zeros_like(g),
+      lambda ns, t, ans, x: ns.imag(t), holomorphic=False,
       default_kernel=lambda k, x: k["zeros"](tuple(x.shape), x.dtype))
 # d logaddexp / dx = exp(x - ans): a softmax weight, never overflowing.
 defop("logaddexp", (lambda ns, g, ans, x, y: g * ns.exp(x - ans),
                     lambda ns, g, ans, x, y: g * ns.exp(y - ans)),
-      elementwise=True, same_dtype=True, float_only=True)
+      elementwise=True, same_dtype=True, float_only=True, real_only=True)
 defop("hypot", (lambda ns, g, ans, x, y: g * x / ans, lambda ns, g, ans, x, y: g * y / ans),
-      elementwise=True, same_dtype=True, float_only=True)
+      elementwise=True, same_dtype=True, float_only=True, real_only=True)
 # copysign(x, y) = |x| sign(y): slope sign(x) sign(y) in x (0 at x = 0, as abs), none in y.
 defop("copysign", (lambda ns, g, ans, x, y: g * ns.sign(x) * ns.sign(ans), None),
-      elementwise=True, same_dtype=True, float_only=True)
-for _name in ("trunc", "signbit", "isfinite", "isinf", "isnan", "bitwise_invert"):
+      elementwise=True, same_dtype=True, float_only=True, real_only=True)
+for _name in ("trunc", "signbit"):
+    defop(_name, differentiable=False, real_only=True)
+for _name in ("isfinite", "isinf", "isnan", "bitwise_invert"):
     defop(_name, differentiable=False)
-for _name in ("nextafter", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
+defop("nextafter", differentiable=False, same_dtype=True, real_only=True)
+for _name in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
               "bitwise_right_shift"):
     defop(_name, differentiable=False, same_dtype=True)
 
@@ -752,14 +800,86 @@ def _pinv_jvp(ns, t, ans, x, rtol=None):
 
 defop("inv", _inv_vjp, lambda ns, t, ans, x: -ns.matmul(ns.matmul(ans, t), ans), float_only=True)
 defop("det", _det_vjp, _det_jvp, float_only=True)
-defop("slogdet", _slogdet_vjp, _slogdet_jvp, float_only=True)
+defop("slogdet", _slogdet_vjp, _slogdet_jvp, float_only=True, real_only=True)
 # solve(A, B) with B (..., n, k): linear in B, so B's JVP is solve itself.
 defop("solve", (_solve_vjp_a, _solve_vjp_b),
       (lambda ns, t, ans, a, b: -_solve(ns, a, ns.matmul(t, ans)), lambda ns, t, ans, a, b: _solve(ns, a, t)),
       float_only=True)
-defop("cholesky", _cholesky_vjp, _cholesky_jvp, float_only=True)  # lower; upper=True transposes it
-defop("eigh", _eigh_vjp, _eigh_jvp, float_only=True)
-defop("qr", _qr_vjp, _qr_jvp, float_only=True)  # mode: "reduced" or "complete"
-defop("svd", _svd_vjp, _svd_jvp, float_only=True)  # full_matrices: bool
-defop("pinv", _pinv_vjp, _pinv_jvp, float_only=True)  # rtol: a float or None
-defop("matrix_rank", differentiable=False, float_only=True)
+# cholesky: the lower factor; upper=True transposes it
+defop("cholesky", _cholesky_vjp, _cholesky_jvp, float_only=True, real_only=True)
+defop("eigh", _eigh_vjp, _eigh_jvp, float_only=True, real_only=True)
+defop("qr", _qr_vjp, _qr_jvp, float_only=True, real_only=True)  # mode: "reduced" or "complete"
+defop("svd", _svd_vjp, _svd_jvp, float_only=True, real_only=True)  # full_matrices: bool
+defop("pinv", _pinv_vjp, _pinv_jvp, float_only=True, real_only=True)  # rtol: a float or None
+defop("matrix_rank", differentiable=False, float_only=True, real_only=True)
+
+
+# == fft (the Array API's fft extension) ===========================================================
+# Attributes arrive normalised (core/fft.py): ``axes`` a tuple of distinct non-negative ints,
+# ``s`` the transform's length along each of them, ``norm`` "backward", "ortho" or "forward".
+# fftn/ifftn/rfftn are complex-linear, so their rules are real-form transposes and the tape
+# conjugates around them (TensorFlow's convention: the VJP of fft is n * ifft of g with the
+# default norm). A DFT matrix is symmetric, so each transform is its own transpose; what
+# the op padded or cropped to length s is cropped or zero-padded back (``_fit``).
+_DUAL_NORM = {"backward": "forward", "ortho": "ortho", "forward": "backward"}
+
+
+def _fit(ns, g, shape, axes):
+    """``g`` cropped or zero-padded along ``axes`` to ``shape`` (the transpose of the op's
+    own padding or cropping of its input to length s)."""
+    crop = tuple(slice(0, shape[a]) if a in axes and g.shape[a] > shape[a] else slice(None)
+                 for a in range(len(shape)))
+    if any(c != slice(None) for c in crop):
+        g = ns.getitem(g, crop)
+    pad = tuple((0, shape[a] - g.shape[a]) if a in axes else (0, 0) for a in range(len(shape)))
+    if any(after for _, after in pad):
+        g = ns.apply_op("pad", g, pad_width=pad, constant_value=0)
+    return g
+
+
+def _transform_vjp(name):
+    def vjp(ns, g, ans, x, s, axes, norm):
+        return _fit(ns, ns.apply_op(name, g, s=s, axes=axes, norm=norm), tuple(x.shape), axes)
+    return vjp
+
+
+def _half_spectrum_axis(ns, g, axis, n):
+    # rfft keeps entries 0..n//2 of the last axis: its transpose zero-pads them back to n.
+    pad = tuple((0, n - g.shape[a]) if a == axis else (0, 0) for a in range(len(g.shape)))
+    return ns.apply_op("pad", g, pad_width=pad, constant_value=0)
+
+
+def _rfftn_vjp(ns, g, ans, x, s, axes, norm):
+    full = _half_spectrum_axis(ns, g, axes[-1], s[-1])
+    return _fit(ns, ns.apply_op("fftn", full, s=s, axes=axes, norm=norm), tuple(x.shape), axes)
+
+
+def _irfftn_vjp(ns, g, ans, x, s, axes, norm):
+    # irfftn reads its last axis as the half of a Hermitian spectrum: each entry but the first
+    # (and the Nyquist one for even n) stands for two, and the imaginary parts of those
+    # single ones are ignored. For real g the gradient is w * rfftn(g) in the dual norm,
+    # w = (1, 2, ..., 2[, 1]), cropped or zero-padded to x's shape.
+    z = ns.apply_op("rfftn", g, s=s, axes=axes, norm=_DUAL_NORM[norm])
+    axis, n, k = axes[-1], s[-1], s[-1] // 2 + 1
+    doubled = (n - 1) // 2
+    parts = [_slab(ns, z, axis, 0, 1)]
+    if doubled:
+        parts.append(_slab(ns, z, axis, 1, 1 + doubled) * 2)
+    if 1 + doubled < k:
+        parts.append(_slab(ns, z, axis, 1 + doubled, k))
+    z = ns.apply_op("concat", *parts, axis=axis) if len(parts) > 1 else parts[0]
+    return _fit(ns, z, tuple(x.shape), axes)
+
+
+def _no_fft_kernel(name):
+    def kernel(k, *arrays, **attrs):
+        raise NotImplementedError(f"{name}: this backend's array library has no fft extension")
+    return kernel
+
+
+defop("fftn", _transform_vjp("fftn"), linear=True, default_kernel=_no_fft_kernel("fftn"))
+defop("ifftn", _transform_vjp("ifftn"), linear=True, default_kernel=_no_fft_kernel("ifftn"))
+defop("rfftn", _rfftn_vjp, linear=True, real_only=True, default_kernel=_no_fft_kernel("rfftn"))
+# irfftn conjugates half of its input (the Hermitian extension): real-linear, not holomorphic.
+defop("irfftn", _irfftn_vjp, linear=True, holomorphic=False,
+      default_kernel=_no_fft_kernel("irfftn"))

@@ -24,13 +24,14 @@ from .errors import (
 from .optable import OPS, Op
 from .tensor import Tensor, Variable, wrap  # noqa: F401  (wrap: part of this module's API)
 
-__all__ = ["run", "unary_operand", "binary_operands", "operands", "record", "local",
-           "public_op", "unary_function", "binary_function", "kernel_error", "watch_reads"]
+__all__ = ["run", "complex_refused", "unary_operand", "binary_operands", "operands", "record",
+           "local", "public_op", "unary_function", "binary_function", "kernel_error",
+           "watch_reads", "with_scalar"]
 
 local = threading.local()          # .tapes: the recording tapes of this thread, innermost last
 _recording = 0                     # recording tapes in all threads: the hot path's only test
 _count_lock = threading.Lock()
-_SCALARS = (float, int, bool)
+_SCALARS = (float, int, bool, complex)
 _new = object.__new__
 
 
@@ -92,14 +93,14 @@ def binary_operands(op: str, x: Any, y: Any) -> tuple[Any, Any, Any, Any, Any]:
         be = x._backend
         a, b = x._data, y
         if type(y) in _SCALARS:
-            a, b = _with_scalar(be, a, y)
+            a, b = with_scalar(be, a, y)
             return be, x, y, a, b
         y = _as_tensor(y, be)
         return binary_operands(op, x, y)
     if ty:
         be = y._backend
         if type(x) in _SCALARS:
-            b, a = _with_scalar(be, y._data, x)
+            b, a = with_scalar(be, y._data, x)
             return be, x, y, a, b
         x = _as_tensor(x, be)
         return binary_operands(op, x, y)
@@ -115,7 +116,7 @@ _scalar_arrays: dict[tuple, tuple[Any, Any]] = {}
 _SCALAR_CACHE_SIZE = 4096
 
 
-def _with_scalar(be: Any, arr: Any, scalar: Any) -> tuple[Any, Any]:
+def with_scalar(be: Any, arr: Any, scalar: Any) -> tuple[Any, Any]:
     """``arr`` (cast if the weak-scalar rule says so) and ``scalar`` as a native 0-d array."""
     key = (scalar, type(scalar), arr.dtype, be)
     hit = _scalar_arrays.get(key)
@@ -130,7 +131,7 @@ def _convert_scalar(be: Any, native: Any, scalar: Any, key: tuple) -> tuple[Any,
     dt = be.canonical[native]
     rt = weak_result_type(dt, scalar)
     hit = (None if rt is dt else be.native_dtypes[rt], be.asarray(scalar, rt))
-    if scalar == scalar and (scalar != 0 or type(scalar) is not float):
+    if scalar == scalar and (scalar != 0 or type(scalar) not in (float, complex)):
         if len(_scalar_arrays) >= _SCALAR_CACHE_SIZE:
             _scalar_arrays.clear()
         _scalar_arrays[key] = hit
@@ -166,9 +167,20 @@ def float_array(be: Any, a: Any) -> Any:
     return be.kernels["astype"](a, be.native_dtypes[default_float])
 
 
+def complex_refused(name: str, dtype: Any) -> DTypeError:
+    """The error of a ``real_only`` op given a complex input."""
+    return DTypeError(f"{name}: complex input ({dtype}) is not supported: {name} takes real "
+                      "numbers only (it orders or rounds them, or its rules are written for real "
+                      "inputs); apply it to pt.real(x), pt.imag(x) or pt.abs(x)")
+
+
 # -- running ------------------------------------------------------------------------------
 def run(op: Op, be: Any, inputs: tuple, arrays: tuple, attrs: dict | None = None) -> Tensor:
     """Run ``op``'s kernel on ``arrays``, wrap the result, record it on watching tapes."""
+    if op.real_only and be.complex_natives:
+        for a in arrays:
+            if getattr(a, "dtype", None) in be.complex_natives:
+                raise complex_refused(op.name, be.canonical[a.dtype])
     kernel = be.kernels[op.name]
     try:
         out = kernel(*arrays, **attrs) if attrs else kernel(*arrays)
@@ -205,6 +217,7 @@ def unary_function(op: Op) -> Callable[[Any], Tensor]:
     """
     name = op.name
     float_only = op.float_only
+    real_only = op.real_only
 
     def fn(x: Any) -> Tensor:
         if not isinstance(x, Tensor):
@@ -213,6 +226,8 @@ def unary_function(op: Op) -> Callable[[Any], Tensor]:
         a = x._data
         if float_only and a.dtype not in be.float_natives:
             a = float_array(be, a)
+        if real_only and a.dtype in be.complex_natives:
+            raise complex_refused(name, x.dtype)
         kernel = be.kernels[name]
         try:
             out = kernel(a)
@@ -240,6 +255,7 @@ def binary_function(op: Op) -> Callable[[Any, Any], Tensor]:
     :func:`binary_operands` (promotion, conversion, backend checks).
     """
     name = op.name
+    real_only = op.real_only
 
     def fn(x: Any, y: Any) -> Tensor:
         if isinstance(x, Tensor):
@@ -251,14 +267,16 @@ def binary_function(op: Op) -> Callable[[Any, Any], Tensor]:
                 if y._backend is not be or (da is not db and da != db):
                     be, x, y, a, b = binary_operands(name, x, y)
             elif type(y) in _SCALARS:
-                a, b = _with_scalar(be, a, y)
+                a, b = with_scalar(be, a, y)
             else:
                 be, x, y, a, b = binary_operands(name, x, y)
         elif type(x) in _SCALARS and isinstance(y, Tensor):
             be = y._backend
-            b, a = _with_scalar(be, y._data, x)
+            b, a = with_scalar(be, y._data, x)
         else:
             be, x, y, a, b = binary_operands(name, x, y)
+        if real_only and a.dtype in be.complex_natives:
+            raise complex_refused(name, be.canonical[a.dtype])
         kernel = be.kernels[name]
         try:
             out = kernel(a, b)

@@ -17,6 +17,7 @@ from .dispatch import (
     _mismatch,
     binary_function,
     binary_operands,
+    complex_refused,
     float_array,
     operands,
     public_op,
@@ -125,7 +126,7 @@ def divide(x: Any, y: Any) -> Tensor:
         return _divide(x, y)
     be, x2, y2, a, b = binary_operands("divide", x, y)
     dt = be.canonical[a.dtype]
-    if dt.kind != "f":
+    if dt.kind not in "fc":
         target = be.native_dtypes[float64 if dt.bits >= 32 else float32]
         cast = be.kernels["astype"]
         a, b = cast(a, target), cast(b, target)
@@ -134,7 +135,7 @@ def divide(x: Any, y: Any) -> Tensor:
 
 def _floating(x: Any) -> Any:
     t = unary_operand(x)
-    return t if t.dtype.is_floating else cast(t, float32)
+    return t if t.dtype.is_inexact else cast(t, float32)
 
 
 def _logical(op: Any) -> Any:
@@ -208,6 +209,8 @@ def clip(x: Any, min: Any = None, max: Any = None) -> Tensor:  # noqa: A002  (Ar
         return x
     be, a = x._backend, x._data
     kind = be.canonical[a.dtype].kind
+    if kind == "c":
+        raise complex_refused("clip", be.canonical[a.dtype])
     if kind != "f" and any(isinstance(b, float) and not b.is_integer() for b in (lo, hi)):
         a = float_array(be, a)
     elif kind != "f":  # integer bounds, pulled into the dtype's range so they never overflow it
@@ -275,9 +278,10 @@ _UNARY_STANDARD = {
     "log10": "Elementwise base-10 logarithm.",
     "reciprocal": "Elementwise ``1 / x``; integers give float32.",
     "positive": "Elementwise ``+x`` (a new tensor, recorded).",
-    "real": "The real part: ``x`` itself for real dtypes (there are no complex dtypes yet).",
-    "conj": "The complex conjugate: ``x`` itself for real dtypes.",
-    "imag": "The imaginary part: zeros of ``x``'s dtype for real dtypes.",
+    "real": "The real part (complex64 -> float32, complex128 -> float64); ``x`` itself for real "
+            "dtypes.",
+    "conj": "The complex conjugate; ``x`` itself for real dtypes.",
+    "imag": "The imaginary part (complex64 -> float32); zeros of ``x``'s dtype for real dtypes.",
     "trunc": "Elementwise rounding toward zero; not differentiable.",
     "signbit": "Elementwise: is the sign bit set (true for -0.0)? Bool, not differentiable.",
     "isfinite": "Elementwise: is ``x`` finite? Bool, not differentiable.",

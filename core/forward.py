@@ -83,7 +83,7 @@ class ForwardAccumulator:
             self._watch(p, t)
 
     def _watch(self, primal: Tensor, tangent: Any) -> None:
-        if not primal.dtype.is_floating:
+        if not primal.dtype.is_inexact:
             return  # integers and bools are never differentiable
         if not isinstance(tangent, Tensor):
             tangent = constant(tangent, dtype=primal.dtype, backend=primal._backend)

@@ -25,7 +25,7 @@ __all__ = ["hessian_vector_product", "hessian"]
 def _tensors(x: Any, what: str) -> list[Tensor]:
     flat = [t if isinstance(t, Tensor) else constant(t) for t in nest.flatten(x)]
     for t in flat:
-        if not t.dtype.is_floating:
+        if not t.dtype.is_inexact:
             raise InvalidArgumentError(f"{what}: needs floating-point inputs, got {t.dtype}")
     return flat
 

@@ -22,7 +22,16 @@ import ml_dtypes
 import numpy as np
 
 from .backend_selection import current_backend
-from .dtypes import DType, all_dtypes, as_dtype, default_float, int64, result_type
+from .dtypes import (
+    DType,
+    all_dtypes,
+    as_dtype,
+    default_complex,
+    default_float,
+    int64,
+    real_of,
+    result_type,
+)
 from .errors import DTypeError, InvalidArgumentError
 
 __all__ = ["__array_api_version__", "__array_namespace_info__", "e", "pi", "inf", "nan",
@@ -36,7 +45,7 @@ inf = math.inf
 nan = math.nan
 newaxis = None
 
-# The standard's kind names -> the polytape dtype kinds they cover ("c" once complex lands).
+# The standard's kind names -> the polytape dtype kinds they cover.
 _KINDS = {
     "bool": "b", "signed integer": "i", "unsigned integer": "u", "integral": "iu",
     "real floating": "f", "complex floating": "c", "numeric": "iufc",
@@ -79,13 +88,17 @@ def _numpy_type(dt: DType) -> Any:
 
 
 def finfo(type: Any) -> finfo_object:  # noqa: A002  (the standard's parameter name)
-    """Machine limits of floating dtype ``type`` (a dtype or a tensor).
+    """Machine limits of floating dtype ``type`` (a dtype or a tensor). For a complex
+    dtype, as the standard says, the limits of its real and imaginary parts (complex64 ->
+    float32's, with ``dtype`` float32).
 
     >>> import polytape as pt
     >>> pt.finfo(pt.float32).bits
     32
     """
     dt = _dtype_of(type, "finfo")
+    if dt.kind == "c":
+        dt = real_of(dt)
     if dt.kind != "f":
         raise DTypeError(f"finfo: {dt.name} is not a floating-point dtype; use iinfo for integers")
     info = ml_dtypes.finfo(_numpy_type(dt))
@@ -146,12 +159,20 @@ def can_cast(from_: Any, to: Any, /) -> bool:
     if a is b:
         return True
     # polytape's own table mixes kinds (bool with numbers, integers with floats, as PyTorch);
-    # the standard's can_cast does not, and array_api_strict answers False there.
-    if (a.kind == "b") != (b.kind == "b") or (a.kind == "f") != (b.kind == "f"):
+    # the standard's can_cast does not, and array_api_strict answers False there. Real floats
+    # cast to complex dtypes that hold them (float32 -> complex64), never the reverse.
+    if (a.kind == "b") != (b.kind == "b") or (a.kind in "iu") != (b.kind in "iu"):
         return False
+    if a.kind == "c" and b.kind != "c":
+        return False
+    if b.kind == "c" and a.kind == "f":
+        return a.name != "bfloat16" and result_type(a, b) is b
     if a.name == "bfloat16" or b.name == "bfloat16":  # an extension dtype: only to wider floats
         return b.kind == "f" and b.bits > a.bits
-    return result_type(a, b) is b
+    try:
+        return result_type(a, b) is b
+    except DTypeError:  # uint64 with a signed integer: no common dtype
+        return False
 
 
 class _Info:
@@ -170,7 +191,7 @@ class _Info:
     def default_dtypes(self, *, device: Any = None) -> dict[str, DType]:
         """The default dtypes. Literals follow TensorFlow (``1`` is int32), while sums and
         indices use int64, the standard's default integer; see docs/array-api.md."""
-        return {"real floating": default_float, "complex floating": None,
+        return {"real floating": default_float, "complex floating": default_complex,
                 "integral": int64, "indexing": int64}
 
     def devices(self) -> list[str]:

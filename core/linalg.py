@@ -200,7 +200,7 @@ def norm(x: Any, ord: Any = None, axis: int | Sequence[int] | None = None,  # no
     """
     # A composition of abs/sum/max/sqrt/power: exact, twice differentiable, no kernel to write.
     x = unary_operand(x)
-    if not x.dtype.is_floating:
+    if not x.dtype.is_inexact:
         x = cast(x, float32)
     axes = normalize_axis(axis, x.ndim, "norm")
     if axes is None:
@@ -290,13 +290,15 @@ _HALF = (float16, bfloat16)
 
 
 def _matrices(fn: str, x: Any, square: bool = True) -> tuple[Tensor, DType]:
-    """``x`` as float32/float64 matrices, and the dtype results are returned in."""
+    """``x`` as float32/float64 (or complex) matrices, and the dtype results are returned in."""
     x = unary_operand(x)
     if x.ndim < 2:
         raise ShapeError(f"linalg.{fn}: needs matrices (at least 2 dimensions), got shape {x.shape}")
     if square and x.shape[-1] != x.shape[-2]:
         raise ShapeError(f"linalg.{fn}: needs square matrices, got shape {x.shape}")
     dt = x.dtype
+    if dt.is_complex:
+        return x, dt
     if not dt.is_floating:
         x = cast(x, float32)
         return x, float32
@@ -364,7 +366,7 @@ def solve(x1: Any, x2: Any, /) -> Tensor:
     if vector:
         b = expand_dims(b, 1)
     dt = result_type(x1.dtype, b.dtype)
-    dt = dt if dt.is_floating else float32
+    dt = dt if dt.is_floating or dt.is_complex else float32
     compute = float32 if dt in _HALF else dt
     a, b = _as(a, compute), _as(b, compute)
     batch = broadcast_shapes(tuple(a.shape[:-2]), tuple(b.shape[:-2]))

@@ -12,13 +12,15 @@ from typing import Any
 
 from polytape.backends.base import Backend
 
+from . import dispatch
 from .dispatch import kernel_error
+from .dtypes import _TABLE
 from .errors import PolytapeError
 from .optable import OPS
 
 __all__ = ["KernelNamespace", "kernel_namespace"]
 
-_SCALARS = (float, int, bool)
+_SCALARS = (float, int, bool, complex)
 
 
 class KernelNamespace:
@@ -68,11 +70,17 @@ class KernelNamespace:
 
 
 def _weak_scalars(kernel: Callable[..., Any], be: Any) -> Callable[[Any, Any], Any]:
+    # Python numbers are weak (a complex one makes a real array complex); arrays of two dtypes
+    # (a real cotangent times a complex input) promote by polytape's table, as ops do.
     def fn(x: Any, y: Any) -> Any:
         if type(x) in _SCALARS:
-            x = be.asarray(x, be.canonical[y.dtype])
+            y, x = dispatch.with_scalar(be, y, x)
         elif type(y) in _SCALARS:
-            y = be.asarray(y, be.canonical[x.dtype])
+            x, y = dispatch.with_scalar(be, x, y)
+        elif x.dtype is not y.dtype and x.dtype != y.dtype:
+            native = be.native_dtypes[_TABLE[be.canonical[x.dtype], be.canonical[y.dtype]]]
+            cast = be.kernels["astype"]
+            x, y = cast(x, native), cast(y, native)
         return kernel(x, y)
     return fn
 

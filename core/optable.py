@@ -4,10 +4,12 @@ An :class:`Op` carries its name (which is also its kernel's name on every backen
 derivative rules and the facts callers need about it: ``differentiable`` (ops declared
 ``differentiable=False`` are never recorded), ``same_dtype`` (its array operands share one
 dtype, so Python numbers are converted to it), ``float_only`` (integer inputs compute in
-the default float dtype), ``variadic`` (any number of inputs, one rule called with
-``argnum=i``) and an optional ``default_kernel`` composed from other kernels, so a backend
-need not supply it. Callers ask ``op.vjp(i)`` / ``op.jvp(i)`` for input ``i``'s rule and
-never look at how it was declared. The declarations live in :mod:`polytape.derivatives`.
+the default float dtype), ``real_only`` (it orders or rounds, or its rules assume real
+inputs, so complex inputs raise ``DTypeError``), ``holomorphic`` (see below),
+``variadic`` (any number of inputs, one rule called with ``argnum=i``) and an optional
+``default_kernel`` composed from other kernels, so a backend need not supply it. Callers
+ask ``op.vjp(i)`` / ``op.jvp(i)`` for input ``i``'s rule and never look at how it was
+declared. The declarations live in :mod:`polytape.derivatives`.
 
 A rule takes a *namespace* first: ``polytape.ops`` when an outer tape must record the
 backward pass (higher-order derivatives), or a backend's raw kernels when nothing records
@@ -24,6 +26,14 @@ the op itself with ``t`` in place of input ``i`` and the same attributes). A dif
 op must have a VJP (an error at declaration otherwise); a JVP it lacks is derived from the
 VJP by the double-VJP trick. ``None`` in place of one input's VJP says that input has no
 gradient (a condition, a mask). See ``docs/architecture.md`` for how the pieces fit.
+
+Complex inputs (TensorFlow's convention, ``docs/architecture.md``, *The tape*): a rule
+computes the op's derivative as if every array were real -- the JVP ``f'(z) t`` and the
+VJP its transpose ``f'(z) g``. For a ``holomorphic`` op (the default) the tape conjugates
+around the VJP rule on complex arrays, ``conj(vjp(conj(g)))``, which is the adjoint
+``g conj(f'(z))`` TensorFlow returns, and the JVP needs nothing. An op that is not
+complex-differentiable (``abs``, ``real``, ``imag``, ``conj`` of complex inputs) says
+``holomorphic=False`` and its rules give TensorFlow's VJP and the real-linear JVP directly.
 """
 
 from __future__ import annotations
@@ -56,6 +66,8 @@ class Op:
     variadic: bool = False
     same_dtype: bool = False
     float_only: bool = False
+    real_only: bool = False
+    holomorphic: bool = True
     doc: str = ""
     _bound: dict[tuple[bool, int], Rule] = field(default_factory=dict, init=False, repr=False)
 
@@ -112,7 +124,7 @@ def defop(name: str, vjp: Rule | Sequence[Rule | None] | None = None,
           *, elementwise: bool = False, linear: bool = False,
           default_kernel: Callable[..., Any] | None = None, differentiable: bool = True,
           variadic: bool = False, same_dtype: bool = False, float_only: bool = False,
-          doc: str = "") -> Op:
+          real_only: bool = False, holomorphic: bool = True, doc: str = "") -> Op:
     """Declare (or redeclare) op ``name`` and return it.
 
     ``vjp`` and ``jvp`` are one rule (one input, or a variadic op) or a sequence with one
@@ -131,7 +143,8 @@ def defop(name: str, vjp: Rule | Sequence[Rule | None] | None = None,
     elif linear:
         jvps = tuple(None if v is None else _op_on_tangent(name, i, variadic)
                      for i, v in enumerate(vjps))
-    op = Op(name, vjps, jvps, default_kernel, differentiable, variadic, same_dtype, float_only, doc)
+    op = Op(name, vjps, jvps, default_kernel, differentiable, variadic, same_dtype, float_only,
+            real_only, holomorphic, doc)
     OPS[name] = op
     return op
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from .arguments import int_arg, normalize_axis, number, one_axis
 from .dispatch import float_array, public_op, run, unary_operand
-from .dtypes import as_dtype, float32, int64
-from .elementwise import cast, sqrt
+from .dtypes import as_dtype, float32, int64, uint64
+from .elementwise import cast, conj, real, sqrt
 from .errors import ShapeError
 from .optable import OPS, Op
 from .shapes import reshape
@@ -55,10 +55,12 @@ def _accumulating(op: Op) -> Any:
         dt = x.dtype
         if dtype is not None:
             target = as_dtype(dtype)
-        elif dt.kind == "b" or (dt.kind in "iu" and dt.bits < 64):
+        elif dt.kind == "b" or (dt.kind == "i" and dt.bits < 64):
             # The standard: integers narrower than the default integer (int64 for sums and
-            # indices; uint8 too, until uint64 lands) accumulate in it, so int8 sums cannot wrap.
+            # indices) accumulate in it, so int8 sums cannot wrap; unsigned ones in uint64.
             target = int64
+        elif dt.kind == "u" and dt.bits < 64:
+            target = uint64
         else:
             target = dt
         if target is not dt:
@@ -97,11 +99,13 @@ def _variance(op: str, x: Any, axis: Any, correction: Any, keepdims: bool) -> Te
     x = unary_operand(x)
     axes = normalize_axis(axis, x.ndim, op)
     correction = number(op, "correction", correction)
-    if not x.dtype.is_floating:
+    if not x.dtype.is_inexact:
         x = cast(x, float32)
     n = math.prod(x.shape[i] for i in (range(x.ndim) if axes is None else axes))
     d = x - mean(x, axis=axes, keepdims=True)
-    return sum(d * d, axis=axes, keepdims=keepdims) / (n - correction if n > correction else 0)
+    # complex: |d|^2 = real(d conj(d)), so the variance is real (as NumPy's)
+    squares = real(d * conj(d)) if d.dtype.is_complex else d * d
+    return sum(squares, axis=axes, keepdims=keepdims) / (n - correction if n > correction else 0)
 
 
 def var(x: Any, axis: int | Sequence[int] | None = None, correction: float = 0.0,
@@ -109,7 +113,8 @@ def var(x: Any, axis: int | Sequence[int] | None = None, correction: float = 0.0
     """Variance over ``axis`` (all axes when None), dividing by ``n - correction``.
 
     ``correction=0`` is the population variance (NumPy's and TensorFlow's default),
-    ``correction=1`` the sample variance. Integers give float32.
+    ``correction=1`` the sample variance. Integers give float32; complex input gives the
+    real variance of its parts' dtype, ``mean(|x - mean(x)|**2)``.
     """
     return _variance("var", x, axis, correction, keepdims)
 

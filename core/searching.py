@@ -21,7 +21,7 @@ import numpy as np
 
 from .arguments import one_axis
 from .creation import constant
-from .dispatch import unary_operand
+from .dispatch import complex_refused, unary_operand
 from .errors import InvalidArgumentError, ShapeError
 from .manipulation import take_along_axis
 from .tensor import Tensor
@@ -49,9 +49,16 @@ def _argsorthost(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:
     return n - 1 - np.flip(flipped, axis=axis)
 
 
+def _real_only(op: str, x: Tensor) -> None:
+    # Complex numbers have no order (the standard leaves their sorting unspecified).
+    if x.dtype.is_complex:
+        raise complex_refused(op, x.dtype)
+
+
 def argsort(x: Any, /, *, axis: int = -1, descending: bool = False, stable: bool = True) -> Tensor:
     """Indices (int64) that sort ``x`` along ``axis``; always stable. Not differentiable."""
     x = unary_operand(x)
+    _real_only("argsort", x)
     if x.ndim == 0:
         raise ShapeError("argsort: needs at least one dimension")
     axis = one_axis("argsort", axis, x.ndim)
@@ -66,6 +73,7 @@ def sort(x: Any, /, *, axis: int = -1, descending: bool = False, stable: bool = 
     [3, 2, 1]
     """
     x = unary_operand(x)
+    _real_only("sort", x)
     if x.ndim == 0:
         raise ShapeError("sort: needs at least one dimension")
     axis = one_axis("sort", axis, x.ndim)
@@ -75,6 +83,8 @@ def sort(x: Any, /, *, axis: int = -1, descending: bool = False, stable: bool = 
 def searchsorted(x1: Any, x2: Any, /, *, side: str = "left", sorter: Any = None) -> Tensor:
     """Where (int64) each of ``x2`` would go in the sorted 1-D ``x1`` to keep it sorted."""
     x1, x2 = unary_operand(x1), unary_operand(x2)
+    _real_only("searchsorted", x1)
+    _real_only("searchsorted", x2)
     if side not in ("left", "right"):
         raise InvalidArgumentError(f"searchsorted: side must be 'left' or 'right', got {side!r}")
     if x1.ndim != 1:

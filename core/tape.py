@@ -135,9 +135,10 @@ class GradientTape:
                 "watch() on a GradientTape that was never entered: it records nothing. "
                 "Use `with pt.GradientTape() as tape:` and call tape.watch(x) inside the block")
         for t in leaves:
-            if not t.dtype.is_floating:
+            if not t.dtype.is_inexact:
                 warnings.warn(f"watching a {t.dtype} tensor: its gradient will always be None "
-                              "(only floating-point tensors are differentiable)", stacklevel=2)
+                              "(only floating-point and complex tensors are differentiable)",
+                              stacklevel=2)
             if isinstance(t, Variable):
                 self._watch_variable(t)
             else:
@@ -267,6 +268,7 @@ class GradientTape:
             records = tracked = None
         ns = ops if use_tensors else kernel_namespace(be)
         cast = ops.cast
+        complexes = be.complex_natives
         while needed:
             op, inputs, arrays, out, attrs = needed.pop()
             oid = id(out)
@@ -287,7 +289,12 @@ class GradientTape:
                 rule = op.vjp(i)
                 if rule is None:
                     continue
-                gi = rule(ns, g, ans, *args, **attrs) if attrs else rule(ns, g, ans, *args)
+                if complexes and op.holomorphic and (
+                        arrays[i].dtype in complexes or out._data.dtype in complexes):
+                    # TensorFlow's convention: the adjoint of the rule's real-form transpose.
+                    gi = _conjugated(rule, ns, g, ans, args, attrs)
+                else:
+                    gi = rule(ns, g, ans, *args, **attrs) if attrs else rule(ns, g, ans, *args)
                 if gi is None:
                     continue
                 native = x._data.dtype
@@ -404,6 +411,12 @@ def _as_recorded(x: Any, arr: Any) -> Any:
 
 
 _ONES: dict[tuple, Any] = {}
+
+
+def _conjugated(rule: Any, ns: Any, g: Any, ans: Any, args: tuple, attrs: dict | None) -> Any:
+    """``conj(rule(conj(g)))``: a holomorphic op's VJP on complex arrays, ``g conj(f'(z))``."""
+    gi = rule(ns, ns.conj(g), ans, *args, **(attrs or {}))
+    return None if gi is None else ns.conj(gi)
 
 
 def _ones(be: Any, like: Any) -> Any:

@@ -115,6 +115,9 @@ class Tensor:
     def __int__(self) -> int:
         return int(self._scalar("int"))
 
+    def __complex__(self) -> complex:
+        return complex(self._scalar("complex"))
+
     def __bool__(self) -> bool:
         return bool(self._scalar("bool"))
 

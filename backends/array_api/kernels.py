@@ -77,6 +77,8 @@ def _scalar(value: Any, dtype: Any, xp: Any) -> bool | int | float:
         return bool(value)
     if xp.isdtype(dtype, "integral"):
         return int(value)  # truncates a float fill value, as NumPy does for integer arrays
+    if xp.isdtype(dtype, "complex floating"):
+        return complex(value)
     return float(value)
 
 
@@ -182,8 +184,46 @@ def _pad(xp: Any, x: Any, pad_width: Any, constant_value: Any = 0) -> Any:
     return x
 
 
-def _astype(xp: Any, x: Any, dtype: Any) -> Any:
-    return x if x.dtype == dtype else xp.astype(x, dtype)
+def _astype(xp: Any, complexes: Any, x: Any, dtype: Any) -> Any:
+    if x.dtype == dtype:
+        return x
+    if x.dtype in complexes and dtype not in complexes:
+        # complex -> real keeps the real part (TensorFlow's cast); the standard leaves it
+        # unspecified and NumPy warns, so the real part is taken explicitly.
+        x = xp.real(x)
+    return xp.astype(x, dtype)
+
+
+def _complex_dtypes(xp: Any) -> frozenset:
+    # The dtypes arrays report (array-api-compat's NumPy names are scalar types, not dtypes).
+    return frozenset(xp.empty((0,), dtype=getattr(xp, n)).dtype
+                     for n in ("complex64", "complex128") if hasattr(xp, n))
+
+
+def _real(xp: Any, complexes: Any, x: Any) -> Any:
+    return xp.real(x) if x.dtype in complexes else x
+
+
+def _imag(xp: Any, complexes: Any, x: Any) -> Any:
+    if x.dtype in complexes:
+        return xp.imag(x)
+    return xp.zeros(x.shape, dtype=x.dtype, device=device_of(x))
+
+
+def _conj(xp: Any, complexes: Any, x: Any) -> Any:
+    return xp.conj(x) if x.dtype in complexes else x
+
+
+# -- fft (attributes normalised by the front end: s and axes tuples, a norm name) -------------
+def _fft(fn: Kernel, x: Any, s: Any, axes: Any, norm: str) -> Any:
+    return fn(x, s=s, axes=axes, norm=norm)
+
+
+def _fft_kernels(xp: Any) -> dict[str, Kernel]:
+    fft = getattr(xp, "fft", None)
+    if fft is None:  # a namespace without the extension: the op table's defaults say so
+        return {}
+    return {name: partial(_fft, getattr(fft, name)) for name in ("fftn", "ifftn", "rfftn", "irfftn")}
 
 
 # -- creation: no device argument, so they ask ``device()`` (the backend's selected device) ------
@@ -250,6 +290,7 @@ def make_kernels(xp: Any, device: Callable[[], Any] | None = None,
     """
     device = device or _no_device
     zero = zero or partial(_zero_like, xp)
+    complexes = _complex_dtypes(xp)
     k: dict[str, Kernel] = {name: getattr(xp, name) for name in _SAME_NAME_UNARY + _SAME_NAME_OTHER}
     k.update({op: getattr(xp, name) for op, name in _RENAMED.items()})
     k.update({name: getattr(xp, name) for name in _STANDARD_ELEMENTWISE})
@@ -272,11 +313,14 @@ def make_kernels(xp: Any, device: Callable[[], Any] | None = None,
         "concat": partial(_concat, xp), "stack": partial(_stack, xp), "tile": partial(_tile, xp),
         "flip": partial(_flip, xp), "pad": partial(_pad, xp),
         "getitem": partial(indexing.getitem, xp), "index_add": partial(indexing.index_add, xp),
-        "astype": partial(_astype, xp),
+        "astype": partial(_astype, xp, complexes),
+        "real": partial(_real, xp, complexes), "imag": partial(_imag, xp, complexes),
+        "conj": partial(_conj, xp, complexes),
         "zeros": partial(_zeros, xp, device), "ones": partial(_ones, xp, device),
         "full": partial(_full, xp, device), "arange": partial(_arange, xp, device),
         "linspace": partial(_linspace, xp, device), "eye": partial(_eye, xp, device),
     })
     k.update(linalg_kernels(xp))
+    k.update(_fft_kernels(xp))
     return k
 

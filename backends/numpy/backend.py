@@ -25,8 +25,11 @@ class NumpyBackend(Backend):
     native_dtypes = {
         pd.bool_: np.dtype(np.bool_), pd.int8: np.dtype(np.int8), pd.int16: np.dtype(np.int16),
         pd.int32: np.dtype(np.int32), pd.int64: np.dtype(np.int64), pd.uint8: np.dtype(np.uint8),
-        pd.float16: np.dtype(np.float16), pd.bfloat16: np.dtype(ml_dtypes.bfloat16),
+        pd.uint16: np.dtype(np.uint16), pd.uint32: np.dtype(np.uint32),
+        pd.uint64: np.dtype(np.uint64), pd.float16: np.dtype(np.float16),
+        pd.bfloat16: np.dtype(ml_dtypes.bfloat16),
         pd.float32: np.dtype(np.float32), pd.float64: np.dtype(np.float64),
+        pd.complex64: np.dtype(np.complex64), pd.complex128: np.dtype(np.complex128),
     }
 
     def __init__(self) -> None:

@@ -59,7 +59,7 @@ def _einsum(xp: Any, *xs: Any, subscripts: str) -> Any:
     # Subscripts arrive canonical (explicit output, no ellipsis); NumPy's einsum has no
     # bfloat16 loop, so 16-bit floats are contracted in float32 and rounded back.
     dt = xs[0].dtype
-    if dt.kind not in "biuf":
+    if dt.kind not in "biufc":
         return xp.einsum(subscripts, *(x.astype(xp.float32) for x in xs)).astype(dt)
     # BLAS-backed contraction paths pay off for big or many operands, not for tiny ones.
     return xp.einsum(subscripts, *xs, optimize=len(xs) > 2 or sum(x.size for x in xs) > 4096)
@@ -127,6 +127,8 @@ def _zero(x: Any) -> np.ndarray:
 def _astype(x: Any, dtype: Any) -> Any:
     if not isinstance(x, (np.ndarray, np.generic)):
         x = np.asarray(x)
+    if x.dtype.kind == "c" and dtype.kind != "c":
+        x = x.real  # TensorFlow's cast keeps the real part; NumPy would warn
     return x.astype(dtype, copy=False)  # a NumPy scalar stays a scalar
 
 

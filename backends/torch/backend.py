@@ -22,6 +22,7 @@ from polytape.backends.selected_device import selected_device
 from polytape.errors import BackendUnavailableError, DTypeError
 
 from .kernels import make_kernels
+from .unsigned import unsigned_retry
 
 __all__ = ["TorchBackend"]
 
@@ -29,6 +30,8 @@ _NATIVE = {
     pd.bool_: torch.bool, pd.int8: torch.int8, pd.int16: torch.int16, pd.int32: torch.int32,
     pd.int64: torch.int64, pd.uint8: torch.uint8, pd.float16: torch.float16,
     pd.bfloat16: torch.bfloat16, pd.float32: torch.float32, pd.float64: torch.float64,
+    pd.uint16: torch.uint16, pd.uint32: torch.uint32, pd.uint64: torch.uint64,
+    pd.complex64: torch.complex64, pd.complex128: torch.complex128,
 }
 _NUMPY = {
     torch.bool: np.dtype(np.bool_), torch.int8: np.dtype(np.int8), torch.int16: np.dtype(np.int16),
@@ -36,6 +39,9 @@ _NUMPY = {
     torch.uint8: np.dtype(np.uint8), torch.float16: np.dtype(np.float16),
     torch.bfloat16: np.dtype(ml_dtypes.bfloat16), torch.float32: np.dtype(np.float32),
     torch.float64: np.dtype(np.float64),
+    torch.uint16: np.dtype(np.uint16), torch.uint32: np.dtype(np.uint32),
+    torch.uint64: np.dtype(np.uint64), torch.complex64: np.dtype(np.complex64),
+    torch.complex128: np.dtype(np.complex128),
 }
 _BFLOAT16 = np.dtype(ml_dtypes.bfloat16)
 _CPU = torch.device("cpu")
@@ -182,7 +188,7 @@ class TorchBackend(Backend):
                 shared = None  # not exportable (a bfloat16 NumPy scalar inside, ...): convert below
             if shared is not None:
                 return self.asarray(shared, dtype, device)
-        number = type(obj) in (bool, int, float)
+        number = type(obj) in (bool, int, float, complex)
         if device is not None:
             dev = self._torch_device(device)
         else:
@@ -190,7 +196,7 @@ class TorchBackend(Backend):
         if native is None and number:
             native = _NATIVE[pd.infer_literal_dtype(obj)]
         arr = np.asarray(obj) if native is None else np.asarray(obj, dtype=_NUMPY[native])
-        if arr.dtype.kind not in "biuf" and arr.dtype != _BFLOAT16:
+        if arr.dtype.kind not in "biufc" and arr.dtype != _BFLOAT16:
             raise DTypeError(f"torch backend: cannot make a tensor of {arr.dtype} values")
         t = _from_numpy(arr)
         if dev != _CPU:
@@ -251,12 +257,16 @@ def _device_problem(dev: torch.device) -> str:
 
 
 def _numpy_error_types(name: str, fn: Callable[..., Any]) -> Callable[..., Any]:
-    """``fn``, raising TypeError (as NumPy does) where torch reports a dtype problem as RuntimeError."""
+    """``fn``, raising TypeError (as NumPy does) where torch reports a dtype problem as
+    RuntimeError; a refused uint16/32/64 input is computed another way (:mod:`.unsigned`)."""
     def kernel(*args: Any, **kwargs: Any) -> Any:
         try:
             return fn(*args, **kwargs)
         except RuntimeError as exc:
-            if _DTYPE_PROBLEM.search(str(exc)):
+            if _DTYPE_PROBLEM.search(str(exc)) or "could not infer output dtype" in str(exc):
+                done, out = unsigned_retry(name, fn, args, kwargs)
+                if done:
+                    return out
                 raise TypeError(str(exc)) from exc
             raise
     kernel.__name__ = kernel.__qualname__ = name

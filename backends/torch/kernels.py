@@ -71,6 +71,8 @@ def _abs(x: torch.Tensor) -> torch.Tensor:
 def _sign(x: torch.Tensor) -> torch.Tensor:
     if x.dtype is torch.bool:  # NumPy has no bool loop for sign
         raise TypeError("sign is not defined for bool tensors")
+    if x.is_complex():  # the standard's sign of z is z / |z| (torch.sgn; torch.sign refuses)
+        return torch.sgn(x)
     if x.is_floating_point():  # torch.sign(nan) is 0; the Array API (and NumPy) say NaN
         return torch.where(torch.isnan(x), x, torch.sign(x))
     return torch.sign(x)
@@ -139,6 +141,7 @@ def where(c: torch.Tensor, x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
     values exactly (NaN payloads and -0.0 included).
     """
     if (c.dtype is not torch.bool or x.dtype != y.dtype
+            or x.element_size() not in _SAME_SIZE_INT  # complex128: no 16-byte integer
             or max(c.numel(), x.numel(), y.numel()) < BIT_SELECT_MIN_SIZE
             or not c.device.type == x.device.type == y.device.type == "cpu"):
         return torch.where(c, x, y)

@@ -411,14 +411,14 @@ def matmul(a: Any, b: Any, transpose_a: builtins.bool = False, transpose_b: buil
            adjoint_a: builtins.bool = False, adjoint_b: builtins.bool = False,
            a_is_sparse: builtins.bool = False, b_is_sparse: builtins.bool = False,
            output_type: Any = None, name: str | None = None) -> Tensor:
-    """Matrix product; ``transpose_a``/``transpose_b`` (or the adjoints, equal for real
-    tensors) swap the last two axes of an operand first."""
+    """Matrix product; ``transpose_a``/``transpose_b`` swap the last two axes of an operand
+    first, ``adjoint_a``/``adjoint_b`` also conjugate it (the same for real tensors)."""
     a, b = check_same_dtype("MatMul", (a, b))
     a, b = pt.convert_to_tensor(a), pt.convert_to_tensor(b)
     if transpose_a or adjoint_a:
-        a = _swap_last(a)
+        a = _swap_last(pt.conj(a) if adjoint_a else a)
     if transpose_b or adjoint_b:
-        b = _swap_last(b)
+        b = _swap_last(pt.conj(b) if adjoint_b else b)
     out = pt.matmul(a, b)
     return out if output_type is None else pt.cast(out, output_type)
 

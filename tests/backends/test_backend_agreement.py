@@ -219,6 +219,16 @@ CASES += [
     Case("matrix_rank", "product", lambda a, b: pt.linalg.matrix_rank(pt.matmul(a, b)),
          (uniform(4, 2), uniform(2, 3)), grad=False, half=False),
 ]
+
+# -- fft: a real-valued result of each transform (complex results have no gradient here) ---------
+CASES += [
+    Case("fftn", "real part", lambda x: pt.real(pt.fft.fftn(x) * (0.3 - 0.7j)), (uniform(3, 4),)),
+    Case("ifftn", "axis 0", lambda x: pt.imag(pt.fft.ifft(x, axis=0, norm="ortho") * (1 + 2j)),
+         (uniform(3, 4),)),
+    Case("rfftn", "padded", lambda x: pt.real(pt.fft.rfft(x, n=6) * (0.5 - 1j)), (uniform(3, 4),)),
+    Case("irfftn", "of rfft", lambda x: pt.fft.irfft(pt.fft.rfft(x) * (0.3 - 0.7j), n=5),
+         (uniform(3, 4),)),
+]
 ALL_CASES = {c.id: c for c in CASES}
 assert len(ALL_CASES) == len(CASES), "duplicate case ids"
 

@@ -155,13 +155,16 @@ def test_concat_axis_none_and_copy_keywords(backend: str) -> None:
     assert pt.astype(a, pt.float32, copy=False) is a
 
 
-@pytest.mark.parametrize("name", ["int8", "int16", "int32", "uint8", "bool"])
+@pytest.mark.parametrize("name", ["int8", "int16", "int32", "uint8", "uint16", "uint32", "bool"])
 def test_sum_and_prod_accumulate_in_int64(backend: str, name: str) -> None:
+    # The standard: signed integers and bool in the default integer (int64), unsigned ones in
+    # the default unsigned integer (uint64).
     x = pt.constant(np.array([100, 100, 100]).astype(name))
+    acc = np.uint64 if name.startswith("uint") else np.int64
     for fn in (pt.sum, pt.prod):
         out = fn(x)
-        assert out.dtype is pt.int64
-        expected = getattr(np, fn.__name__)(np.array([100, 100, 100]).astype(name), dtype=np.int64)
+        assert out.dtype is pt.as_dtype(np.dtype(acc).name)
+        expected = getattr(np, fn.__name__)(np.array([100, 100, 100]).astype(name), dtype=acc)
         assert int(out) == int(expected)
 
 

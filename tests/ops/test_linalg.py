@@ -274,3 +274,43 @@ def test_an_empty_batch_has_empty_results_and_gradients(backend: str, fn: Any) -
         y = fn(x)
     assert y.shape[0] == 0
     assert tape.gradient(y, x).shape == (0, 3, 3)
+
+
+# -- complex matrices: inv, det and solve are holomorphic (their real-form rules hold under
+# TensorFlow's convention); the decompositions' rules assume real inputs and refuse.
+_CA = np.array([[2 + 1j, 1 - 0.5j], [0.5j, 3 - 0.25j]])
+_CB = np.array([1 + 1j, 2 - 0.5j])
+
+
+def _complex_fd(f, a: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """TensorFlow's complex gradient ``dL/dx + i dL/dy`` of a real ``f`` by central differences."""
+    out = np.zeros_like(a)
+    for idx in np.ndindex(a.shape):
+        e = np.zeros_like(a)
+        e[idx] = 1
+        out[idx] = ((f(a + h * e) - f(a - h * e)) + 1j * (f(a + 1j * h * e) - f(a - 1j * h * e))) / (2 * h)
+    return out
+
+
+@pytest.mark.parametrize("name", ["inv", "det", "solve"])
+def test_complex_holomorphic_functions_and_gradients(backend, name):
+    ref = {"inv": np.linalg.inv, "det": np.linalg.det,
+           "solve": lambda a: np.linalg.solve(a, _CB)}[name]
+    fn = {"inv": pt.linalg.inv, "det": pt.linalg.det,
+          "solve": lambda a: pt.linalg.solve(a, pt.constant(_CB))}[name]
+    w = 0.3 - 0.2j
+    a = pt.Variable(pt.constant(_CA))
+    with pt.GradientTape() as tape:
+        y = fn(a)
+        loss = pt.real(pt.sum(y * w))
+    assert y.dtype == pt.complex128
+    np.testing.assert_allclose(y.numpy(), ref(_CA), rtol=1e-12)
+    np.testing.assert_allclose(tape.gradient(loss, a).numpy(),
+                               _complex_fd(lambda m: np.real(np.sum(ref(m) * w)), _CA),
+                               rtol=1e-6, atol=1e-8)
+
+
+@pytest.mark.parametrize("name", ["eigh", "cholesky", "qr", "svd", "slogdet", "pinv"])
+def test_complex_decompositions_refuse(backend, name):
+    with pytest.raises(pt.DTypeError, match=f"{name}: complex input"):
+        getattr(pt.linalg, name)(pt.constant(_CA))

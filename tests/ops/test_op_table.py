@@ -514,6 +514,20 @@ case("cross", lambda a, b: pt.linalg.cross(a, b, axis=0), lambda a, b: np.cross(
      [((3, 2), (3, 1))], name="cross-axis0", dtypes=_DOUBLE)
 
 
+# -- fft: a real-valued result of each transform (complex ones are tested in tests/ops/test_fft.py)
+_W = 0.3 - 0.7j
+case("fftn", lambda x: pt.real(pt.fft.fftn(x) * _W), lambda x: np.real(np.fft.fftn(x) * _W),
+     [((5,),), ((2, 3),)], dtypes=("float32", "float64"))
+case("ifftn", lambda x: pt.imag(pt.fft.ifft(x, axis=0, norm="ortho") * _W),
+     lambda x: np.imag(np.fft.ifft(x, axis=0, norm="ortho") * _W), [((4,),), ((3, 2),)],
+     dtypes=("float32", "float64"))
+case("rfftn", lambda x: pt.real(pt.fft.rfft(x, n=6) * _W),
+     lambda x: np.real(np.fft.rfft(x, n=6) * _W), [((4,),), ((2, 5),)], dtypes=("float32", "float64"))
+case("irfftn", lambda x: pt.fft.irfft(pt.fft.rfft(x) * _W, n=5),
+     lambda x: np.fft.irfft(np.fft.rfft(x) * _W, n=5), [((4,),), ((2, 6),)],
+     dtypes=("float32", "float64"))
+
+
 # -- coverage ------------------------------------------------------------------------------------------
 def _declared_by_polytape(op: Any) -> bool:
     rules = [f for f in (*op.vjps, *op.jvps, op.default_kernel) if f is not None]
@@ -581,7 +595,9 @@ def _expected_dtype(c: Case, dtype: str) -> str:
         return dtype if kind == "f" else "float32"
     if rule == "mean":
         return dtype if kind == "f" else "float32"
-    if rule == "sum64":  # the Array API's accumulator: narrower integers and bool give int64
+    if rule == "sum64":  # the Array API's accumulator: narrower integers and bool give int64,
+        if dtype.startswith("uint"):  # unsigned ones uint64
+            return "uint64"
         return "int64" if dtype == "bool" or dtype in INTS else dtype
     if rule == "sum":
         return "int32" if dtype == "bool" else dtype

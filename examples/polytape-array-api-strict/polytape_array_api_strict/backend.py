@@ -5,7 +5,7 @@ polytape's generic :class:`~polytape.backends.array_api.ArrayAPIBackend` runs it
 is: the shared kernel table builds what the standard lacks (``erf``, ``pad``, ``einsum``,
 NumPy-style indexing and scatter-add) from functions it has. What is left here is what
 this library does differently: its name, and which of its devices polytape offers.
-Its dtypes come from the library itself: eight of polytape's ten (no float16, no
+Its dtypes come from the library itself: thirteen of polytape's fifteen (no float16, no
 bfloat16), so polytape raises ``DTypeError`` for those instead of using another dtype.
 """
 
