@@ -144,6 +144,7 @@ def test_each_call_records_one_op_of_the_table(backend):
         tape.watch(x)
         y = tf.nn.conv2d(x, W, 1, "SAME")
     assert len(tape._records) == 1  # one op, not a composition of slices and products
+    assert tape.gradient(y, x).shape == x.shape
 
 
 def test_bad_arguments_raise_documented_errors_and_change_nothing(backend):
