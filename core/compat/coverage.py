@@ -79,7 +79,6 @@ PARTIAL = {
     "config.experimental.set_memory_growth": "accepted and ignored",
     "keras.Model": "subclassing and Sequential; no functional Model(inputs, outputs)",
     "keras.Input": "declares a Sequential's input shape only",
-    "keras.layers.Conv2D": "channels_last only",
     "keras.layers.Embedding": "mask_zero not provided",
     "keras.callbacks.ModelCheckpoint": "save_freq='epoch' only; polytape's file formats",
     "keras.models.load_model": "reads Model.save's pickle, not Keras' .keras zip",

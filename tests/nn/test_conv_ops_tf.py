@@ -169,3 +169,26 @@ def test_bad_arguments_raise_documented_errors_and_change_nothing(backend):
         y = tf.reduce_sum(w * 2.0)
     assert np.array_equal(w.numpy(), W)
     assert float(tf.reduce_sum(tape.gradient(y, w))) == 72.0  # the tape still works
+
+
+def test_keras_layers_take_channels_first(backend):
+    L = tf.keras.layers
+    last = L.Conv2D(3, (3, 2), strides=(2, 1), padding="same", activation="relu")
+    first = L.Conv2D(3, (3, 2), strides=(2, 1), padding="same", activation="relu",
+                     data_format="channels_first")
+    last.build(X.shape)
+    first.build((1, 2, 5, 6))
+    first.kernel.assign(last.kernel)
+    first.bias.assign(tf.constant([0.5, -0.25, 0.0]))
+    last.bias.assign(tf.constant([0.5, -0.25, 0.0]))
+    y_last = last(X)
+    y_first = first(np.transpose(X, (0, 3, 1, 2)))
+    assert y_first.shape == (1, 3, 3, 6) and first.kernel.shape == (3, 2, 2, 3)
+    np.testing.assert_allclose(np.transpose(y_first.numpy(), (0, 2, 3, 1)), y_last.numpy(),
+                               rtol=1e-6)
+    for pool in (L.MaxPooling2D, L.AveragePooling2D):
+        got = pool(3, 2, "same", data_format="channels_first")(np.transpose(X, (0, 3, 1, 2)))
+        np.testing.assert_array_equal(np.transpose(got.numpy(), (0, 2, 3, 1)),
+                                      pool(3, 2, "same")(X).numpy())
+    with pytest.raises(pt.InvalidArgumentError, match="data_format"):
+        L.Conv2D(3, 2, data_format="channels_middle")
