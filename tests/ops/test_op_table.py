@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 
 import polytape as pt
+from polytape.conformance.recipes import RECIPES
 from polytape.optable import OPS
 
 # -- dtypes and tolerances ------------------------------------------------------------------------
@@ -437,6 +438,15 @@ case("bitwise_invert", pt.bitwise_invert, _on_int64(np.invert), UNARY, dtypes=IN
 for _op, _ref in [("bitwise_left_shift", np.left_shift), ("bitwise_right_shift", np.right_shift)]:
     case(_op, getattr(pt, _op), _on_int64(_ref), BINARY, domains=("real", "exponent"),
          dtypes=_BITWISE_INTS, in_dtype="int32")
+
+
+# -- convolution and pooling (issue #16): the conformance recipes' calls and float64 references ----
+for _op in ("conv2d", "conv2d_transpose", "conv2d_backprop_filter", "max_pool2d",
+            "max_pool2d_grad", "max_pool2d_grad_grad", "avg_pool2d", "avg_pool2d_grad"):
+    for _s in RECIPES[_op].samples[:2]:
+        case(_op, lambda *ts, _r=RECIPES[_op], _a=_s.attrs: _r.invoke(*ts, **_a),
+             lambda *xs, _r=RECIPES[_op], _a=_s.attrs: _r.reference(*xs, **_a),
+             [tuple(a.shape for a in _s.args)], name=f"{_op}-{_s.label}")
 
 
 # -- coverage ------------------------------------------------------------------------------------------
