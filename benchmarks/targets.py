@@ -35,8 +35,6 @@ TARGETS = (
            "poly1000", "polytape-numpy", "torch", 1.0),
     Target("conv2d_step: NumPy backend at most 1.3x hand-written NumPy",
            "conv2d_step", "polytape-numpy", "numpy", 1.3),
-    Target("conv2d_step: torch backend at most 1.2x native PyTorch",
-           "conv2d_step", "polytape-torch", "torch", 1.2),
 )
 MEMORY_LIMIT = 1.5
 
