@@ -216,8 +216,11 @@ def _pool(op: str, input: Any, ksize: Any, strides: Any, padding: Any, data_form
 def max_pool2d(input: Any, ksize: Any, strides: Any, padding: Any,
                data_format: str | None = "NHWC", name: str | None = None) -> Tensor:
     """The maximum of each ``ksize`` window (padding never wins, as in TensorFlow); the
-    gradient goes to the window's first maximum. ``padding``: ``"SAME"``, ``"VALID"`` or
-    explicit pairs as for :func:`conv2d`."""
+    gradient goes to the window's first maximum (row-major), as TensorFlow's does among
+    ties. ``padding``: ``"SAME"``, ``"VALID"`` or explicit pairs as for :func:`conv2d`.
+
+    A NaN in a window makes that window's maximum NaN (NumPy's and PyTorch's rule; where
+    its gradient goes is unspecified), where TensorFlow's CPU kernel skips NaNs."""
     return _pool("max_pool2d", input, ksize, strides, padding, data_format, explicit=True)
 
 
