@@ -192,3 +192,19 @@ def test_keras_layers_take_channels_first(backend):
                                       pool(3, 2, "same")(X).numpy())
     with pytest.raises(pt.InvalidArgumentError, match="data_format"):
         L.Conv2D(3, 2, data_format="channels_middle")
+
+
+def test_tf_nn_convolutions_match_tensor_dtypes_as_tf(backend):
+    # TF: tensors of two float dtypes raise InvalidArgumentError ("cannot compute Conv2D as
+    # input #1(zero-based) was expected to be a float tensor but is a double tensor"); a NumPy
+    # float64 array next to a float32 tensor is converted to float32.
+    f64 = tf.ones((2, 2, 1, 1), tf.float64)
+    with pytest.raises(pt.InvalidArgumentError, match="cannot compute Conv2D as input #1"):
+        tf.nn.conv2d(tf.ones((1, 3, 3, 1)), f64, 1, "SAME")
+    with pytest.raises(pt.InvalidArgumentError, match="Conv2DBackpropInput"):
+        tf.nn.conv2d_transpose(tf.ones((1, 3, 3, 1)), f64, (1, 3, 3, 1), 1, "SAME")
+    with pytest.raises(pt.InvalidArgumentError, match="cannot compute Conv2D"):
+        tf.nn.conv1d(tf.ones((1, 3, 1)), tf.ones((2, 1, 1), tf.float64), 1, "SAME")
+    y = tf.nn.conv2d(np.ones((1, 3, 3, 1)), tf.ones((2, 2, 1, 1)), 1, "SAME")
+    assert y.dtype == tf.float32
+    assert y.numpy()[0, :, :, 0].tolist() == [[4.0, 4.0, 2.0], [4.0, 4.0, 2.0], [2.0, 2.0, 1.0]]
