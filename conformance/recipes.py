@@ -805,3 +805,219 @@ recipe("irfftn", np.fft.irfftn, samples(
     ("ortho", ((4,),), {"norm": "ortho"}), ("forward", ((2, 3),), {"norm": "forward"}),
 ), call=lambda x, **kw: pt.fft.irfftn(x, **kw), kinds="c", out=_parts,
    magnitude=lambda x, **kw: 2 * _fft_magnitude(x))
+
+
+# == convolution and pooling (issue #16): NHWC, HWIO filters; the public functions of pt.nn take
+# TensorFlow's padding ("SAME", "VALID", explicit pairs) and data_format, the gradient ops explicit
+# ((top, bottom), (left, right)) pads. The references are direct float64 loops over the window.
+def _same_pads(size: Any, ksize: Any, strides: Any, dilations: Any) -> tuple:
+    # TensorFlow's SAME: out = ceil(n / s); the odd padding element goes after.
+    pads = []
+    for n, k, s, d in zip(size, ksize, strides, dilations):
+        total = max((-(-n // s) - 1) * s + (k - 1) * d + 1 - n, 0)
+        pads.append((total // 2, total - total // 2))
+    return tuple(pads)
+
+
+def _explicit_pads(padding: Any, size: Any, ksize: Any, strides: Any, dilations: Any) -> tuple:
+    if padding == "VALID":
+        return (0, 0), (0, 0)
+    if padding == "SAME":
+        return _same_pads(size, ksize, strides, dilations)
+    return tuple(tuple(p) for p in padding[1:3])  # NHWC pairs
+
+
+def _out_hw(size: Any, pads: Any, ksize: Any, strides: Any, dilations: Any) -> tuple:
+    return tuple((n + p[0] + p[1] - (k - 1) * d - 1) // s + 1
+                 for n, p, k, s, d in zip(size, pads, ksize, strides, dilations))
+
+
+def _window(i: int, j: int, strides: Any, dilations: Any, out: Any) -> tuple:
+    return (slice(None), slice(i * dilations[0], i * dilations[0] + strides[0] * (out[0] - 1) + 1,
+                               strides[0]),
+            slice(j * dilations[1], j * dilations[1] + strides[1] * (out[1] - 1) + 1, strides[1]))
+
+
+def _conv_ref(x: np.ndarray, w: np.ndarray, strides: Any, padding: Any, dilations: Any) -> np.ndarray:
+    kh, kw = w.shape[:2]
+    out = _out_hw(x.shape[1:3], padding, (kh, kw), strides, dilations)
+    xp = np.pad(x.astype(np.float64), ((0, 0), *padding, (0, 0)))
+    y = np.zeros((x.shape[0], *out, w.shape[3]))
+    for i in range(kh):
+        for j in range(kw):
+            y += np.einsum("nhwc,co->nhwo", xp[_window(i, j, strides, dilations, out)], w[i, j])
+    return y
+
+
+def _conv_transpose_ref(dy: np.ndarray, w: np.ndarray, input_size: Any, strides: Any,
+                        padding: Any, dilations: Any) -> np.ndarray:
+    (top, bottom), (left, right) = padding
+    acc = np.zeros((dy.shape[0], input_size[0] + top + bottom, input_size[1] + left + right,
+                    w.shape[2]))
+    for i in range(w.shape[0]):
+        for j in range(w.shape[1]):
+            acc[_window(i, j, strides, dilations, dy.shape[1:3])] += np.einsum(
+                "nhwo,co->nhwc", dy, w[i, j])
+    return acc[:, top:top + input_size[0], left:left + input_size[1]]
+
+
+def _conv_filter_ref(x: np.ndarray, dy: np.ndarray, filter_size: Any, strides: Any,
+                     padding: Any, dilations: Any) -> np.ndarray:
+    xp = np.pad(x.astype(np.float64), ((0, 0), *padding, (0, 0)))
+    return np.stack([np.stack([np.einsum("nhwc,nhwo->co", xp[_window(i, j, strides, dilations,
+                                                                      dy.shape[1:3])], dy)
+                               for j in range(filter_size[1])]) for i in range(filter_size[0])])
+
+
+def _nhwc(fn: Callable[..., Any]) -> Callable[..., Any]:
+    """A reference on NHWC arrays as one taking and giving ``data_format``'s layout."""
+    def ref(*xs: np.ndarray, data_format: str = "NHWC", **attrs: Any) -> np.ndarray:
+        if data_format == "NCHW":
+            xs = tuple(np.transpose(x, (0, 2, 3, 1)) if x.ndim == 4 and i == 0 else x
+                       for i, x in enumerate(xs))
+            return np.transpose(fn(*xs, **attrs), (0, 3, 1, 2))
+        return fn(*xs, **attrs)
+    return ref
+
+
+@_nhwc
+def _conv2d_public_ref(x: np.ndarray, w: np.ndarray, strides: Any = 1, padding: Any = "VALID",
+                       dilations: Any = 1) -> np.ndarray:
+    st, dl = (strides,) * 2 if isinstance(strides, int) else strides, \
+        (dilations,) * 2 if isinstance(dilations, int) else dilations
+    return _conv_ref(x, w, st, _explicit_pads(padding, x.shape[1:3], w.shape[:2], st, dl), dl)
+
+
+def _conv2d_magnitude(x: np.ndarray, w: np.ndarray, **attrs: Any) -> np.ndarray:
+    return _conv2d_public_ref(np.abs(x), np.abs(w), **attrs)
+
+
+def _pool_windows(x: np.ndarray, ksize: Any, strides: Any, padding: Any, fill: float) -> np.ndarray:
+    """``(N, oh, ow, kh * kw, C)`` windows of the padded float64 ``x``."""
+    out = _out_hw(x.shape[1:3], padding, ksize, strides, (1, 1))
+    xp = np.pad(x.astype(np.float64), ((0, 0), *padding, (0, 0)), constant_values=fill)
+    return np.stack([xp[_window(i, j, strides, (1, 1), out)]
+                     for i in range(ksize[0]) for j in range(ksize[1])], axis=3)
+
+
+def _pool_counts(size: Any, ksize: Any, strides: Any, padding: Any) -> np.ndarray:
+    return _pool_windows(np.ones((1, *size, 1)), ksize, strides, padding, 0.0).sum(axis=3)
+
+
+@_nhwc
+def _max_pool_public_ref(x: np.ndarray, ksize: Any, strides: Any, padding: Any) -> np.ndarray:
+    k, st = (ksize,) * 2 if isinstance(ksize, int) else ksize, \
+        (strides,) * 2 if isinstance(strides, int) else strides
+    pads = _explicit_pads(padding, x.shape[1:3], k, st, (1, 1))
+    return _pool_windows(x, k, st, pads, -np.inf).max(axis=3)
+
+
+@_nhwc
+def _avg_pool_public_ref(x: np.ndarray, ksize: Any, strides: Any, padding: Any) -> np.ndarray:
+    k, st = (ksize,) * 2 if isinstance(ksize, int) else ksize, \
+        (strides,) * 2 if isinstance(strides, int) else strides
+    pads = _explicit_pads(padding, x.shape[1:3], k, st, (1, 1))
+    return _pool_windows(x, k, st, pads, 0.0).sum(axis=3) / _pool_counts(x.shape[1:3], k, st, pads)
+
+
+def _first_max_mask(x: np.ndarray, ksize: Any, strides: Any, padding: Any) -> np.ndarray:
+    win = _pool_windows(x, ksize, strides, padding, -np.inf)
+    first = np.argmax(win, axis=3)  # the first maximum, as TensorFlow's MaxPoolGrad picks
+    return np.arange(win.shape[3])[None, None, None, :, None] == first[:, :, :, None, :]
+
+
+def _max_pool_grad_ref(x: np.ndarray, g: np.ndarray, ksize: Any, strides: Any,
+                       padding: Any) -> np.ndarray:
+    (top, bottom), (left, right) = padding
+    routed = np.where(_first_max_mask(x, ksize, strides, padding), g[:, :, :, None, :], 0.0)
+    acc = np.zeros((x.shape[0], x.shape[1] + top + bottom, x.shape[2] + left + right, x.shape[3]))
+    for p, (i, j) in enumerate((i, j) for i in range(ksize[0]) for j in range(ksize[1])):
+        acc[_window(i, j, strides, (1, 1), g.shape[1:3])] += routed[:, :, :, p]
+    return acc[:, top:top + x.shape[1], left:left + x.shape[2]]
+
+
+def _max_pool_grad_grad_ref(x: np.ndarray, t: np.ndarray, ksize: Any, strides: Any,
+                            padding: Any) -> np.ndarray:
+    tw = _pool_windows(t, ksize, strides, padding, 0.0)
+    return np.where(_first_max_mask(x, ksize, strides, padding), tw, 0.0).sum(axis=3)
+
+
+def _avg_pool_grad_ref(g: np.ndarray, input_size: Any, ksize: Any, strides: Any,
+                       padding: Any) -> np.ndarray:
+    (top, bottom), (left, right) = padding
+    share = g / _pool_counts(input_size, ksize, strides, padding)
+    acc = np.zeros((g.shape[0], input_size[0] + top + bottom, input_size[1] + left + right,
+                    g.shape[3]))
+    for i in range(ksize[0]):
+        for j in range(ksize[1]):
+            acc[_window(i, j, strides, (1, 1), g.shape[1:3])] += share
+    return acc[:, top:top + input_size[0], left:left + input_size[1]]
+
+
+def _geometry(strides: Any = (1, 1), padding: Any = ((0, 0), (0, 0)),
+              dilations: Any = (1, 1)) -> dict:
+    return {"strides": strides, "padding": padding, "dilations": dilations}
+
+
+recipe("conv2d", _conv2d_public_ref, samples(
+    ("valid", ((2, 5, 4, 3), (3, 2, 3, 2)), {"padding": "VALID"}),
+    ("same_stride2_odd", ((1, 7, 5, 2), (3, 3, 2, 3)), {"strides": 2, "padding": "SAME"}),
+    ("same_even_kernel", ((2, 4, 4, 1), (2, 2, 1, 2)), {"padding": "SAME"}),
+    ("dilated", ((1, 6, 7, 2), (2, 3, 2, 2)), {"padding": "SAME", "dilations": 2}),
+    ("strided_dilated_valid", ((1, 8, 7, 1), (2, 2, 1, 3)),
+     {"strides": (2, 3), "padding": "VALID", "dilations": (2, 1)}),
+    ("explicit", ((1, 4, 5, 2), (2, 3, 2, 2)),
+     {"padding": [[0, 0], [1, 0], [2, 1], [0, 0]], "strides": (1, 2)}),
+    ("nchw", ((2, 2, 5, 4), (3, 3, 2, 2)), {"padding": "SAME", "data_format": "NCHW"}),
+), call=lambda x, w, **attrs: pt.nn.convolution.conv2d(x, w, **attrs), magnitude=_conv2d_magnitude)
+recipe("conv2d_transpose", _conv_transpose_ref, (
+    Sample("same_stride2", (Arg((2, 3, 2, 3)), Arg((3, 3, 2, 3))),
+           {"input_size": (5, 4), **_geometry((2, 2), ((1, 1), (1, 1)))}),
+    Sample("valid", (Arg((1, 3, 3, 2)), Arg((2, 2, 3, 2))), {"input_size": (4, 4), **_geometry()}),
+    Sample("asymmetric_dilated", (Arg((1, 4, 3, 2)), Arg((2, 3, 2, 2))),
+           {"input_size": (4, 6), **_geometry((1, 2), ((0, 1), (2, 1)), (1, 2))}),
+), call=lambda dy, w, **attrs: apply_op("conv2d_transpose", dy, w, **attrs),
+   magnitude=lambda dy, w, **attrs: _conv_transpose_ref(np.abs(dy), np.abs(w), **attrs))
+recipe("conv2d_backprop_filter", _conv_filter_ref, (
+    Sample("same_stride2", (Arg((2, 5, 4, 2)), Arg((2, 3, 2, 3))),
+           {"filter_size": (3, 3), **_geometry((2, 2), ((1, 1), (1, 1)))}),
+    Sample("asymmetric_dilated", (Arg((1, 4, 6, 2)), Arg((1, 4, 3, 2))),
+           {"filter_size": (2, 3), **_geometry((1, 2), ((0, 1), (2, 1)), (1, 2))}),
+), call=lambda x, dy, **attrs: apply_op("conv2d_backprop_filter", x, dy, **attrs),
+   magnitude=lambda x, dy, **attrs: _conv_filter_ref(np.abs(x), np.abs(dy), **attrs))
+recipe("max_pool2d", _max_pool_public_ref, samples(
+    ("valid", ((2, 4, 6, 3),), {"ksize": 2, "strides": 2, "padding": "VALID"}),
+    ("same_overlapping_odd", ((1, 5, 7, 2),), {"ksize": 3, "strides": 2, "padding": "SAME"}),
+    ("rectangular", ((1, 5, 5, 2),), {"ksize": (2, 3), "strides": (1, 2), "padding": "SAME"}),
+    ("explicit", ((1, 4, 5, 2),), {"ksize": 2, "strides": 2,
+                                   "padding": [[0, 0], [1, 0], [0, 1], [0, 0]]}),
+    ("nchw", ((1, 2, 5, 4),), {"ksize": 2, "strides": 1, "padding": "SAME",
+                               "data_format": "NCHW"}),
+), call=lambda x, **attrs: pt.nn.convolution.max_pool2d(x, **attrs))
+recipe("avg_pool2d", _avg_pool_public_ref, samples(
+    ("valid", ((2, 4, 6, 3),), {"ksize": 2, "strides": 2, "padding": "VALID"}),
+    ("same_overlapping_odd", ((1, 5, 7, 2),), {"ksize": 3, "strides": 2, "padding": "SAME"}),
+    ("rectangular", ((1, 5, 5, 2),), {"ksize": (2, 3), "strides": (1, 2), "padding": "SAME"}),
+    ("nchw", ((1, 2, 5, 4),), {"ksize": 3, "strides": 1, "padding": "SAME",
+                               "data_format": "NCHW"}),
+), call=lambda x, **attrs: pt.nn.convolution.avg_pool2d(x, **attrs),
+   magnitude=lambda x, **attrs: _avg_pool_public_ref(np.abs(x), **attrs))
+_POOL_GEOMETRY = {"ksize": (3, 3), "strides": (2, 2), "padding": ((1, 1), (1, 1))}
+recipe("max_pool2d_grad", _max_pool_grad_ref, (  # no gradient in x (it only routes g)
+    Sample("same_overlapping", (Arg((1, 5, 5, 2), differentiable=False), Arg((1, 3, 3, 2))),
+           _POOL_GEOMETRY),
+    Sample("valid", (Arg((2, 4, 4, 1), differentiable=False), Arg((2, 2, 2, 1))),
+           {"ksize": (2, 2), "strides": (2, 2), "padding": ((0, 0), (0, 0))}),
+), call=lambda x, g, **attrs: apply_op("max_pool2d_grad", x, g, **attrs),
+   magnitude=lambda x, g, **attrs: _max_pool_grad_ref(x, np.abs(g), **attrs))
+recipe("max_pool2d_grad_grad", _max_pool_grad_grad_ref, (
+    Sample("same_overlapping", (Arg((1, 5, 5, 2), differentiable=False), Arg((1, 5, 5, 2))),
+           _POOL_GEOMETRY),
+), call=lambda x, t, **attrs: apply_op("max_pool2d_grad_grad", x, t, **attrs))
+recipe("avg_pool2d_grad", _avg_pool_grad_ref, (
+    Sample("same_overlapping", (Arg((1, 3, 3, 2)),), {"input_size": (5, 5), **_POOL_GEOMETRY}),
+    Sample("asymmetric", (Arg((2, 2, 2, 1)),),
+           {"input_size": (4, 4), "ksize": (2, 3), "strides": (2, 2),
+            "padding": ((0, 1), (1, 1))}),
+), call=lambda g, **attrs: apply_op("avg_pool2d_grad", g, **attrs),
+   magnitude=lambda g, **attrs: _avg_pool_grad_ref(np.abs(g), **attrs))

@@ -883,3 +883,54 @@ defop("rfftn", _rfftn_vjp, linear=True, real_only=True, default_kernel=_no_fft_k
 # irfftn conjugates half of its input (the Hermitian extension): real-linear, not holomorphic.
 defop("irfftn", _irfftn_vjp, linear=True, holomorphic=False,
       default_kernel=_no_fft_kernel("irfftn"))
+
+
+# == convolution and pooling (issue #16) =======================================================
+# Layout: NHWC inputs, HWIO filters; attributes as kernels take them: strides and dilations two
+# ints, padding explicit ((top, bottom), (left, right)) pairs (nn/convolution.py resolves "SAME",
+# "VALID" and NCHW). conv2d is bilinear; the VJPs of conv2d, of its input transpose (TF's
+# Conv2DBackpropInput) and of its filter transpose (Conv2DBackpropFilter) are each the other two
+# of the three, and max pooling's are its gradient and that gradient's transpose (MaxPoolGrad,
+# MaxPoolGradGrad), so derivatives of every order come from these rules.
+from . import convolution_kernels as _ck  # noqa: E402  (this section stays self-contained)
+
+
+def _hw(a: Any) -> tuple[int, int]:
+    return int(a.shape[1]), int(a.shape[2])
+
+
+def _filter_hw(w: Any) -> tuple[int, int]:
+    return int(w.shape[0]), int(w.shape[1])
+
+
+defop("conv2d", (
+    lambda ns, g, ans, x, w, **a: ns.apply_op("conv2d_transpose", g, w, input_size=_hw(x), **a),
+    lambda ns, g, ans, x, w, **a: ns.apply_op("conv2d_backprop_filter", x, g,
+                                              filter_size=_filter_hw(w), **a)),
+    linear=True, float_only=True, default_kernel=_ck.conv2d)
+defop("conv2d_transpose", (  # (dy, w) -> the conv2d input's gradient, shape (N, *input_size, C)
+    lambda ns, g, ans, dy, w, input_size, **a: ns.apply_op("conv2d", g, w, **a),
+    lambda ns, g, ans, dy, w, input_size, **a: ns.apply_op("conv2d_backprop_filter", g, dy,
+                                                           filter_size=_filter_hw(w), **a)),
+    linear=True, float_only=True, default_kernel=_ck.conv2d_transpose)
+defop("conv2d_backprop_filter", (  # (x, dy) -> the conv2d filters' gradient, (*filter_size, C, O)
+    lambda ns, g, ans, x, dy, filter_size, **a: ns.apply_op("conv2d_transpose", dy, g,
+                                                            input_size=_hw(x), **a),
+    lambda ns, g, ans, x, dy, filter_size, **a: ns.apply_op("conv2d", x, g, **a)),
+    linear=True, float_only=True, default_kernel=_ck.conv2d_backprop_filter)
+# Max pooling routes the gradient (and the tangent) through each window's first maximum, as
+# TensorFlow's MaxPoolGrad does; the routing is piecewise constant in x (no gradient there).
+defop("max_pool2d", lambda ns, g, ans, x, **a: ns.apply_op("max_pool2d_grad", x, g, **a),
+      lambda ns, t, ans, x, **a: ns.apply_op("max_pool2d_grad_grad", x, t, **a),
+      float_only=True, real_only=True, default_kernel=_ck.max_pool2d)
+defop("max_pool2d_grad", (None, lambda ns, gg, ans, x, g, **a:
+                          ns.apply_op("max_pool2d_grad_grad", x, gg, **a)),
+      linear=True, float_only=True, real_only=True, default_kernel=_ck.max_pool2d_grad)
+defop("max_pool2d_grad_grad", (None, lambda ns, g, ans, x, t, **a:
+                               ns.apply_op("max_pool2d_grad", x, g, **a)),
+      linear=True, float_only=True, real_only=True, default_kernel=_ck.max_pool2d_grad_grad)
+defop("avg_pool2d", lambda ns, g, ans, x, **a: ns.apply_op("avg_pool2d_grad", g, input_size=_hw(x),
+                                                           **a),
+      linear=True, float_only=True, default_kernel=_ck.avg_pool2d)
+defop("avg_pool2d_grad", lambda ns, g, ans, dy, input_size, **a: ns.apply_op("avg_pool2d", g, **a),
+      linear=True, float_only=True, default_kernel=_ck.avg_pool2d_grad)

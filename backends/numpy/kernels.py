@@ -25,6 +25,8 @@ from polytape.backends.array_api.indexing import is_basic
 from polytape.backends.array_api.kernels import BIT_SELECT_MIN_SIZE, reduction
 from polytape.backends.array_api.kernels import make_kernels as array_api_kernels
 
+from . import convolution
+
 __all__ = ["make_kernels", "ndarray_kernels", "where", "relu_backward"]
 
 Kernel = Callable[..., Any]
@@ -228,4 +230,5 @@ def make_kernels() -> dict[str, Kernel]:
         "power": partial(_arithmetic, np.power, operator.pow),
         "where": where, "relu_backward": relu_backward, "astype": _astype,
         "zeros": _zeros, "ones": _ones, "full": _full,
+        **convolution.kernels(),  # windows as strided views, contracted by BLAS
     }

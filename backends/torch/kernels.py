@@ -34,6 +34,8 @@ from polytape.backends.array_api.indexing import is_basic
 from polytape.backends.array_api.kernels import BIT_SELECT_MIN_SIZE
 from polytape.backends.array_api.kernels import make_kernels as array_api_kernels
 
+from . import convolution
+
 __all__ = ["make_kernels", "where", "relu_backward", "getitem", "index_add"]
 
 Kernel = Callable[..., Any]
@@ -273,4 +275,5 @@ def make_kernels(device: Callable[[], torch.device]) -> dict[str, Kernel]:
         "floor_divide": partial(_integer_by_zero_is_zero, torch.floor_divide),
         "remainder": partial(_integer_by_zero_is_zero, torch.remainder),
         "getitem": getitem, "index_add": index_add, "linspace": partial(_linspace, device),
+        **convolution.kernels(),  # torch's own convolutions and pooling, NHWC views
     }

@@ -711,6 +711,22 @@ def _bias_add(value: Any, bias: Any, data_format: Any = None, name: str | None =
     return pt.add(value, bias)
 
 
+def _matching_tensors(fn: Any, op: str) -> Any:
+    """``fn(input, filters, ...)`` with TensorFlow's eager type matching for ops called
+    straight from their generated wrapper (``tf.nn.conv2d``): tensors must share one dtype
+    (``InvalidArgumentError`` otherwise); arrays and lists take the first tensor's."""
+    @functools.wraps(fn)
+    def wrapper(input: Any, filters: Any, *args: Any, **kwargs: Any) -> Any:
+        tensors = [v for v in (input, filters) if isinstance(v, Tensor)]
+        if tensors:
+            check_same_dtype(op, tensors)
+            dt = tensors[0].dtype
+            input, filters = (v if isinstance(v, Tensor) else pt.constant(v, dtype=dt)
+                              for v in (input, filters))
+        return fn(input, filters, *args, **kwargs)
+    return wrapper
+
+
 nn = _namespace("nn", "``tf.nn``: activations and losses computed from logits.", {
     "relu": _named(pt.relu), "relu6": _nn_relu6, "sigmoid": sigmoid, "tanh": tanh,
     "softplus": softplus, "softsign": _named(_nn.activations.softsign),
@@ -721,7 +737,9 @@ nn = _namespace("nn", "``tf.nn``: activations and losses computed from logits.",
     "softmax_cross_entropy_with_logits": _softmax_xent,
     "sparse_softmax_cross_entropy_with_logits": _sparse_softmax_xent,
     "l2_loss": _l2_loss, "moments": _moments, "bias_add": _bias_add,
-    "conv1d": _conv.conv1d, "conv2d": _conv.conv2d, "conv2d_transpose": _conv.conv2d_transpose,
+    "conv1d": _matching_tensors(_conv.conv1d, "Conv2D"),
+    "conv2d": _matching_tensors(_conv.conv2d, "Conv2D"),
+    "conv2d_transpose": _matching_tensors(_conv.conv2d_transpose, "Conv2DBackpropInput"),
     "max_pool2d": _conv.max_pool2d, "avg_pool2d": _conv.avg_pool2d,
     "batch_normalization": _conv.batch_normalization,
     "embedding_lookup": _conv.embedding_lookup,

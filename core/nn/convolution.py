@@ -1,134 +1,168 @@
-"""Convolution and pooling, TensorFlow's layout (NHWC inputs, HWIO filters), on every backend.
+"""Convolution and pooling in TensorFlow's layouts (NHWC or NCHW inputs, HWIO filters), on
+every backend; and ``batch_normalization``, ``embedding_lookup`` and ``repeat``.
 
-Each function is a *composition* of op-table ops -- strided ``getitem`` windows stacked
-into patches (im2col), ``matmul`` with the flattened filter, ``index_add`` to scatter
-back for the transpose -- rather than a new op: every backend runs it with the kernels
-it already has, and first and higher derivatives come from those ops' rules (exact,
-checked against finite differences in the tests). Kernel windows are small, so the
-number of recorded slices (``kh * kw`` per call) stays small.
+Convolution and pooling are ops of the op table (``conv2d``, ``conv2d_transpose``,
+``conv2d_backprop_filter``, ``max_pool2d``, ``avg_pool2d`` and their gradients, in
+``derivatives.py``): one recorded op a call, each backend's fastest kernel (PyTorch's, a
+NumPy stride-tricks one, or the default composed from other kernels), derivatives of
+every order from their rules. The functions here check arguments and resolve TensorFlow's
+conventions -- ``"SAME"``/``"VALID"``/explicit padding into explicit pairs, ``NCHW`` by a
+transpose to the ops' NHWC -- so kernels see one layout. ``batch_normalization``,
+``embedding_lookup`` and ``repeat`` are compositions of table ops.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from .. import ops
-from ..creation import constant, convert_to_tensor, zeros
-from ..errors import InvalidArgumentError, ShapeError
+from ..convolution_kernels import output_size
+from ..creation import constant, convert_to_tensor
+from ..errors import DTypeError, InvalidArgumentError, ShapeError
 from ..tensor import Tensor
 
 __all__ = ["conv2d", "conv1d", "conv2d_transpose", "max_pool2d", "avg_pool2d",
            "batch_normalization", "fused_batch_norm", "embedding_lookup", "repeat"]
 
+Pads = tuple[tuple[int, int], tuple[int, int]]
+_TO_NHWC, _TO_NCHW = (0, 2, 3, 1), (0, 3, 1, 2)
 
-def _pair(op: str, what: str, value: Any, rank: int = 2) -> tuple[int, ...]:
+
+def _channels_first(op: str, data_format: Any, formats: tuple[str, str]) -> bool:
+    """Whether ``data_format`` (one of ``formats``: channels last, channels first) puts the
+    channels first."""
+    if data_format is None or data_format == formats[0]:
+        return False
+    if data_format == formats[1]:
+        return True
+    raise InvalidArgumentError(f"{op}: data_format must be {formats[0]!r} or {formats[1]!r}, "
+                               f"got {data_format!r}")
+
+
+def _pair(op: str, what: str, value: Any, rank: int = 2,
+          channels_first: bool = False) -> tuple[int, ...]:
     """TensorFlow's ways to give strides or sizes: an int, ``rank`` ints, or ``rank + 2``
     ints with 1 for the batch and channel axes."""
     if isinstance(value, (int, np.integer)):
-        return (int(value),) * rank
-    vals = tuple(int(v) for v in value)
-    if len(vals) == rank:
-        return vals
-    if len(vals) == rank + 2 and vals[0] == 1 and vals[-1] == 1:
-        return vals[1:-1]
-    if len(vals) == 1:
-        return vals * rank
-    raise InvalidArgumentError(f"{op}: {what} must be an int, {rank} ints or {rank + 2} ints "
-                               f"(1 for batch and channels), got {value!r}")
+        vals: tuple[int, ...] = (int(value),) * rank
+    else:
+        vals = tuple(int(v) for v in value)
+        if len(vals) == 1:
+            vals = vals * rank
+        elif len(vals) == rank + 2:
+            ends = (vals[0], vals[1]) if channels_first else (vals[0], vals[-1])
+            if ends != (1, 1):
+                raise InvalidArgumentError(f"{op}: {what} of the batch and channel axes must be 1, "
+                                           f"got {value!r}")
+            vals = vals[2:] if channels_first else vals[1:-1]
+        elif len(vals) != rank:
+            raise InvalidArgumentError(f"{op}: {what} must be an int, {rank} ints or {rank + 2} "
+                                       f"ints (1 for batch and channels), got {value!r}")
+    if any(v < 1 for v in vals):
+        raise InvalidArgumentError(f"{op}: {what} must be positive, got {value!r}")
+    return vals
 
 
-def _padding(op: str, padding: Any, size: int, k: int, stride: int,
-             dilation: int) -> tuple[int, int, int]:
-    """``(pad_before, pad_after, out_size)`` of one spatial axis, as TensorFlow computes them."""
-    span = (k - 1) * dilation + 1
-    mode = str(padding).upper()
-    if mode == "VALID":
-        out = (size - span) // stride + 1 if size >= span else 0
-        return 0, 0, out
-    if mode == "SAME":
-        out = -(-size // stride)
-        total = max((out - 1) * stride + span - size, 0)
-        return total // 2, total - total // 2, out
-    raise InvalidArgumentError(f"{op}: padding must be 'SAME' or 'VALID', got {padding!r}")
+def _pads(op: str, padding: Any, size: Sequence[int], ksize: Sequence[int],
+          strides: Sequence[int], dilations: Sequence[int], channels_first: bool = False,
+          explicit: bool = True) -> Pads:
+    """``padding`` (``"SAME"``, ``"VALID"``, or where TensorFlow allows it explicit pairs for
+    every axis, 0 for batch and channels) as ``((top, bottom), (left, right))``."""
+    if isinstance(padding, str):
+        mode = padding.upper()
+        if mode == "VALID":
+            return (0, 0), (0, 0)
+        if mode == "SAME":
+            pads = []
+            for n, k, s, d in zip(size, ksize, strides, dilations):
+                total = max((-(-n // s) - 1) * s + (k - 1) * d + 1 - n, 0)
+                pads.append((total // 2, total - total // 2))  # the odd one goes after
+            return tuple(pads)  # type: ignore[return-value]
+    elif explicit:
+        try:
+            pairs = [tuple(int(v) for v in p) for p in padding]
+        except (TypeError, ValueError):
+            pairs = []
+        spatial = pairs[2:] if channels_first else pairs[1:-1]
+        batch_channels = pairs[:2] if channels_first else pairs[:1] + pairs[-1:]
+        if (len(pairs) == 4 and all(len(p) == 2 and min(p) >= 0 for p in pairs)
+                and all(p == (0, 0) for p in batch_channels)):
+            return tuple(spatial)  # type: ignore[return-value]
+    allowed = ("'SAME', 'VALID' or 4 (before, after) pairs, 0 for batch and channels"
+               if explicit else "'SAME' or 'VALID'")
+    raise InvalidArgumentError(f"{op}: padding must be {allowed}, got {padding!r}")
 
 
-def _check_format(op: str, data_format: Any, expected: str) -> None:
-    if data_format not in (None, expected):
-        raise InvalidArgumentError(f"{op}: polytape supports data_format={expected!r} only, "
-                                   f"got {data_format!r}")
+def _float_input(op: str, x: Tensor) -> None:
+    if x.dtype.kind != "f":
+        raise DTypeError(f"{op}: input must be floating point, got {x.dtype}")
 
 
-def _windows(x: Tensor, ksize: tuple[int, int], strides: tuple[int, int],
-             dilations: tuple[int, int], out: tuple[int, int]) -> Tensor:
-    """The (already padded) NHWC ``x`` cut into windows: ``(N, oh, ow, kh * kw, C)``."""
-    (kh, kw), (sh, sw), (dh, dw), (oh, ow) = ksize, strides, dilations, out
-    parts = []
-    for i in range(kh):
-        for j in range(kw):
-            r0, c0 = i * dh, j * dw
-            parts.append(x[:, r0:r0 + sh * (oh - 1) + 1:sh, c0:c0 + sw * (ow - 1) + 1:sw, :])
-    return ops.stack(parts, axis=3)
+def _as_nhwc(x: Tensor, channels_first: bool) -> Tensor:
+    return ops.transpose(x, _TO_NHWC) if channels_first else x
 
 
-def _padded(x: Tensor, pads: Sequence[tuple[int, int]], value: float = 0.0) -> Tensor:
-    if all(p == (0, 0) for p in pads):
-        return x
-    return ops.pad(x, ((0, 0), *pads, (0, 0)), constant_values=value)
+def _from_nhwc(y: Tensor, channels_first: bool) -> Tensor:
+    return ops.transpose(y, _TO_NCHW) if channels_first else y
 
 
-def conv2d(input: Any, filters: Any, strides: Any = 1, padding: str = "VALID",
+def conv2d(input: Any, filters: Any, strides: Any = 1, padding: Any = "VALID",
            data_format: str | None = "NHWC", dilations: Any = None,
            name: str | None = None) -> Tensor:
     """2-d convolution (cross-correlation, as in TensorFlow) of ``input`` ``(N, H, W, C)``
-    with ``filters`` ``(kh, kw, C, O)``; ``padding`` is ``"SAME"`` or ``"VALID"``."""
-    _check_format("conv2d", data_format, "NHWC")
+    (``(N, C, H, W)`` with ``data_format="NCHW"``) with ``filters`` ``(kh, kw, C, O)``;
+    ``padding`` is ``"SAME"``, ``"VALID"`` or explicit ``[[0, 0], [top, bottom], [left,
+    right], [0, 0]]`` (in ``data_format``'s order)."""
+    first = _channels_first("conv2d", data_format, ("NHWC", "NCHW"))
     x, w = convert_to_tensor(input), convert_to_tensor(filters)
     if x.ndim != 4 or w.ndim != 4:
-        raise ShapeError(f"conv2d: input must be 4-d (N, H, W, C) and filters 4-d (kh, kw, C, O), "
-                         f"got shapes {tuple(x.shape)} and {tuple(w.shape)}")
-    kh, kw, cin, cout = w.shape
+        raise ShapeError(f"conv2d: input must be 4-d ({data_format or 'NHWC'}) and filters 4-d "
+                         f"(kh, kw, C, O), got shapes {tuple(x.shape)} and {tuple(w.shape)}")
+    _float_input("conv2d", x)
+    x = _as_nhwc(x, first)
+    kh, kw, cin, _ = w.shape
     if x.shape[3] != cin:
         raise ShapeError(f"conv2d: input depth {x.shape[3]} must equal the filters' in_channels "
-                         f"{cin} (input {tuple(x.shape)}, filters {tuple(w.shape)})")
-    st = _pair("conv2d", "strides", strides)
-    dl = _pair("conv2d", "dilations", 1 if dilations is None else dilations)
-    ph = _padding("conv2d", padding, x.shape[1], kh, st[0], dl[0])
-    pw = _padding("conv2d", padding, x.shape[2], kw, st[1], dl[1])
-    n, oh, ow = x.shape[0], ph[2], pw[2]
-    if oh == 0 or ow == 0:
-        return zeros((n, oh, ow, cout), x.dtype, backend=x._backend)
-    xp = _padded(x, (ph[:2], pw[:2]))
-    patches = ops.reshape(_windows(xp, (kh, kw), st, dl, (oh, ow)), (n * oh * ow, kh * kw * cin))
-    y = ops.matmul(patches, ops.reshape(w, (kh * kw * cin, cout)))
-    return ops.reshape(y, (n, oh, ow, cout))
+                         f"{cin} (input {tuple(x.shape)} as NHWC, filters {tuple(w.shape)})")
+    st = _pair("conv2d", "strides", strides, channels_first=first)
+    dl = _pair("conv2d", "dilations", 1 if dilations is None else dilations, channels_first=first)
+    pads = _pads("conv2d", padding, x.shape[1:3], (kh, kw), st, dl, first)
+    y = ops.apply_op("conv2d", x, w, strides=st, padding=pads, dilations=dl)
+    return _from_nhwc(y, first)
 
 
-def conv1d(input: Any, filters: Any, stride: Any = 1, padding: str = "VALID",
+def conv1d(input: Any, filters: Any, stride: Any = 1, padding: Any = "VALID",
            data_format: str | None = "NWC", dilations: Any = None,
            name: str | None = None) -> Tensor:
-    """1-d convolution of ``input`` ``(N, W, C)`` with ``filters`` ``(kw, C, O)``."""
-    _check_format("conv1d", data_format, "NWC")
+    """1-d convolution of ``input`` ``(N, W, C)`` (``(N, C, W)`` with ``"NCW"``) with
+    ``filters`` ``(kw, C, O)``: :func:`conv2d` on a unit height, as TensorFlow computes it."""
+    first = _channels_first("conv1d", data_format, ("NWC", "NCW"))
     x, w = convert_to_tensor(input), convert_to_tensor(filters)
     if x.ndim != 3 or w.ndim != 3:
-        raise ShapeError(f"conv1d: input must be 3-d (N, W, C) and filters 3-d (kw, C, O), got "
-                         f"shapes {tuple(x.shape)} and {tuple(w.shape)}")
-    s = _pair("conv1d", "stride", stride, rank=1)[0]
-    d = 1 if dilations is None else _pair("conv1d", "dilations", dilations, rank=1)[0]
-    y = conv2d(ops.expand_dims(x, 1), ops.expand_dims(w, 0), strides=(1, s), padding=padding,
-               dilations=(1, d))
-    return ops.squeeze(y, 1)
+        raise ShapeError(f"conv1d: input must be 3-d ({data_format or 'NWC'}) and filters 3-d "
+                         f"(kw, C, O), got shapes {tuple(x.shape)} and {tuple(w.shape)}")
+    s = _pair("conv1d", "stride", stride, rank=1, channels_first=first)[0]
+    d = 1 if dilations is None else _pair("conv1d", "dilations", dilations, rank=1,
+                                          channels_first=first)[0]
+    if not isinstance(padding, str):  # three pairs: add the unit height's (0, 0)
+        pairs = list(padding)
+        pairs.insert(2 if first else 1, (0, 0))
+        padding = pairs
+    y = conv2d(ops.expand_dims(x, 2 if first else 1), ops.expand_dims(w, 0), strides=(1, s),
+               padding=padding, dilations=(1, d), data_format="NCHW" if first else "NHWC")
+    return ops.squeeze(y, 2 if first else 1)
 
 
 def conv2d_transpose(input: Any, filters: Any, output_shape: Any, strides: Any = 1,
-                     padding: str = "SAME", data_format: str | None = "NHWC",
+                     padding: Any = "SAME", data_format: str | None = "NHWC",
                      dilations: Any = None, name: str | None = None) -> Tensor:
     """The transpose (gradient with respect to its input) of :func:`conv2d`: ``input``
-    ``(N, h, w, O)``, ``filters`` ``(kh, kw, C, O)``, result ``output_shape`` ``(N, H, W, C)``."""
-    _check_format("conv2d_transpose", data_format, "NHWC")
+    ``(N, h, w, O)``, ``filters`` ``(kh, kw, C, O)``, result ``output_shape`` ``(N, H, W, C)``
+    (channels first with ``data_format="NCHW"``)."""
+    first = _channels_first("conv2d_transpose", data_format, ("NHWC", "NCHW"))
     x, w = convert_to_tensor(input), convert_to_tensor(filters)
     if isinstance(output_shape, Tensor):
         output_shape = output_shape.numpy().tolist()
@@ -136,67 +170,64 @@ def conv2d_transpose(input: Any, filters: Any, output_shape: Any, strides: Any =
     if x.ndim != 4 or w.ndim != 4 or len(out_shape) != 4:
         raise ShapeError(f"conv2d_transpose: input, filters and output_shape must be 4-d, got "
                          f"{tuple(x.shape)}, {tuple(w.shape)} and {out_shape}")
+    _float_input("conv2d_transpose", x)
+    x = _as_nhwc(x, first)
+    if first:
+        out_shape = tuple(out_shape[i] for i in _TO_NHWC)
     kh, kw, cout, cin = w.shape
     if x.shape[3] != cin or out_shape[3] != cout or out_shape[0] != x.shape[0]:
         raise ShapeError(f"conv2d_transpose: input {tuple(x.shape)}, filters {tuple(w.shape)} and "
-                         f"output_shape {out_shape} do not fit (filters are (kh, kw, out, in))")
-    st = _pair("conv2d_transpose", "strides", strides)
-    dl = _pair("conv2d_transpose", "dilations", 1 if dilations is None else dilations)
-    ph = _padding("conv2d_transpose", padding, out_shape[1], kh, st[0], dl[0])
-    pw = _padding("conv2d_transpose", padding, out_shape[2], kw, st[1], dl[1])
-    n, h, wd = x.shape[0], x.shape[1], x.shape[2]
-    if (ph[2], pw[2]) != (h, wd):
+                         f"output_shape {out_shape} do not fit (NHWC; filters are (kh, kw, out, "
+                         f"in))")
+    st = _pair("conv2d_transpose", "strides", strides, channels_first=first)
+    dl = _pair("conv2d_transpose", "dilations", 1 if dilations is None else dilations,
+               channels_first=first)
+    pads = _pads("conv2d_transpose", padding, out_shape[1:3], (kh, kw), st, dl, first)
+    forward = tuple(output_size(n, p, k, s, d)
+                    for n, p, k, s, d in zip(out_shape[1:3], pads, (kh, kw), st, dl))
+    if forward != tuple(x.shape[1:3]):
         raise ShapeError(f"conv2d_transpose: output_shape {out_shape} with strides {st} and "
-                         f"padding {padding!r} gives a forward output of "
-                         f"{(ph[2], pw[2])}, not the input's {(h, wd)}")
-    full_h = max(out_shape[1] + ph[0] + ph[1], (h - 1) * st[0] + (kh - 1) * dl[0] + 1)
-    full_w = max(out_shape[2] + pw[0] + pw[1], (wd - 1) * st[1] + (kw - 1) * dl[1] + 1)
-    acc = zeros((n, full_h, full_w, cout), x.dtype, backend=x._backend)
-    flat = ops.reshape(x, (n * h * wd, cin))
-    for i in range(kh):
-        for j in range(kw):
-            contrib = ops.reshape(ops.matmul(flat, ops.transpose(w[i, j], (1, 0))),
-                                  (n, h, wd, cout))
-            r0, c0 = i * dl[0], j * dl[1]
-            index = (slice(None), slice(r0, r0 + st[0] * (h - 1) + 1, st[0]),
-                     slice(c0, c0 + st[1] * (wd - 1) + 1, st[1]), slice(None))
-            acc = ops.index_add(acc, index, contrib)
-    return acc[:, ph[0]:ph[0] + out_shape[1], pw[0]:pw[0] + out_shape[2], :]
+                         f"padding {padding!r} gives a forward output of {forward}, not the "
+                         f"input's {tuple(x.shape[1:3])}")
+    y = ops.apply_op("conv2d_transpose", x, w, input_size=out_shape[1:3], strides=st,
+                     padding=pads, dilations=dl)
+    return _from_nhwc(y, first)
 
 
-def _pool(op: str, input: Any, ksize: Any, strides: Any, padding: str,
-          data_format: Any) -> tuple[Tensor, tuple, tuple, tuple, tuple]:
-    _check_format(op, data_format, "NHWC")
+def _pool(op: str, input: Any, ksize: Any, strides: Any, padding: Any, data_format: Any,
+          explicit: bool) -> Tensor:
+    first = _channels_first(op, data_format, ("NHWC", "NCHW"))
     x = convert_to_tensor(input)
     if x.ndim != 4:
-        raise ShapeError(f"{op}: input must be 4-d (N, H, W, C), got shape {tuple(x.shape)}")
-    k = _pair(op, "ksize", ksize)
-    st = _pair(op, "strides", strides)
-    ph = _padding(op, padding, x.shape[1], k[0], st[0], 1)
-    pw = _padding(op, padding, x.shape[2], k[1], st[1], 1)
-    return x, k, st, ph, pw
+        raise ShapeError(f"{op}: input must be 4-d ({data_format or 'NHWC'}), got shape "
+                         f"{tuple(x.shape)}")
+    _float_input(op, x)
+    x = _as_nhwc(x, first)
+    k = _pair(op, "ksize", ksize, channels_first=first)
+    st = _pair(op, "strides", strides, channels_first=first)
+    pads = _pads(op, padding, x.shape[1:3], k, st, (1, 1), first, explicit)
+    if any(max(p) >= n for p, n in zip(pads, k)):
+        raise InvalidArgumentError(f"{op}: padding {padding!r} must be smaller than the window "
+                                   f"{k} (a window of padding alone has no value)")
+    y = ops.apply_op(op, x, ksize=k, strides=st, padding=pads)
+    return _from_nhwc(y, first)
 
 
-def max_pool2d(input: Any, ksize: Any, strides: Any, padding: str,
+def max_pool2d(input: Any, ksize: Any, strides: Any, padding: Any,
                data_format: str | None = "NHWC", name: str | None = None) -> Tensor:
-    """The maximum of each ``ksize`` window (``"SAME"`` pads with -inf, as TensorFlow)."""
-    x, k, st, ph, pw = _pool("max_pool2d", input, ksize, strides, padding, data_format)
-    xp = _padded(x, (ph[:2], pw[:2]), value=-math.inf)
-    return ops.max(_windows(xp, k, st, (1, 1), (ph[2], pw[2])), axis=3)
+    """The maximum of each ``ksize`` window (padding never wins, as in TensorFlow); the
+    gradient goes to the window's first maximum (row-major), as TensorFlow's does among
+    ties. ``padding``: ``"SAME"``, ``"VALID"`` or explicit pairs as for :func:`conv2d`.
+
+    A NaN in a window makes that window's maximum NaN (NumPy's and PyTorch's rule; where
+    its gradient goes is unspecified), where TensorFlow's CPU kernel skips NaNs."""
+    return _pool("max_pool2d", input, ksize, strides, padding, data_format, explicit=True)
 
 
-def avg_pool2d(input: Any, ksize: Any, strides: Any, padding: str,
+def avg_pool2d(input: Any, ksize: Any, strides: Any, padding: Any,
                data_format: str | None = "NHWC", name: str | None = None) -> Tensor:
     """The mean of each ``ksize`` window; with ``"SAME"`` the padding is not counted."""
-    x, k, st, ph, pw = _pool("avg_pool2d", input, ksize, strides, padding, data_format)
-    xp = _padded(x, (ph[:2], pw[:2]))
-    total = ops.sum(_windows(xp, k, st, (1, 1), (ph[2], pw[2])), axis=3)
-    ones = np.pad(np.ones(x.shape[1:3]), (ph[:2], pw[:2]))
-    counts = np.zeros((ph[2], pw[2]))
-    for i in range(k[0]):
-        for j in range(k[1]):
-            counts += ones[i:i + st[0] * (ph[2] - 1) + 1:st[0], j:j + st[1] * (pw[2] - 1) + 1:st[1]]
-    return total / constant(counts[None, :, :, None], dtype=x.dtype, backend=x._backend)
+    return _pool("avg_pool2d", input, ksize, strides, padding, data_format, explicit=False)
 
 
 def batch_normalization(x: Any, mean: Any, variance: Any, offset: Any, scale: Any,
@@ -219,7 +250,9 @@ def fused_batch_norm(x: Any, scale: Any, offset: Any, mean: Any = None, variance
     ``(y, batch_mean, batch_variance)``. Training normalises with the batch's (biased)
     variance and returns the unbiased one, as TensorFlow does; inference uses and returns
     ``mean`` and ``variance``."""
-    _check_format("fused_batch_norm", data_format, "NHWC")
+    if data_format not in (None, "NHWC"):
+        raise InvalidArgumentError(f"fused_batch_norm: polytape supports data_format='NHWC' "
+                                   f"only, got {data_format!r}")
     if exponential_avg_factor != 1.0:
         raise InvalidArgumentError("fused_batch_norm: polytape does not provide "
                                    "exponential_avg_factor != 1")

@@ -1,10 +1,11 @@
 """Keras' convolution and pooling layers (``Conv2D``, ``MaxPooling2D``, ``AveragePooling2D``),
-on :mod:`polytape.nn.convolution` (channels-last, as Keras' default)."""
+on :mod:`polytape.nn.convolution` (channels last, Keras' default, or channels first)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from .. import ops
 from ..errors import InvalidArgumentError, ShapeError
 from ..tensor import Tensor
 from . import activations as activations_module
@@ -25,16 +26,23 @@ def _two(what: str, value: Any) -> tuple[int, int]:
     return vals  # type: ignore[return-value]
 
 
-def _channels_last(layer: str, data_format: Any) -> None:
-    if data_format not in (None, "channels_last"):
-        raise InvalidArgumentError(f"{layer}: polytape provides data_format='channels_last' only, "
-                                   f"got {data_format!r}")
+def _data_format(layer: str, data_format: Any) -> str:
+    """Keras' ``data_format`` (``None`` is ``"channels_last"``) checked."""
+    if data_format in (None, "channels_last", "channels_first"):
+        return data_format or "channels_last"
+    raise InvalidArgumentError(f"{layer}: data_format must be 'channels_last' or 'channels_first', "
+                               f"got {data_format!r}")
+
+
+def _tf_format(data_format: str) -> str:
+    return "NCHW" if data_format == "channels_first" else "NHWC"
 
 
 class Conv2D(Layer):
-    """2-d convolution over ``(batch, height, width, channels)`` inputs: ``filters``
-    output channels, a ``kernel_size`` window, ``strides``, ``padding`` ``"valid"`` or
-    ``"same"``; ``kernel`` has shape ``(kh, kw, in_channels, filters)``."""
+    """2-d convolution over ``(batch, height, width, channels)`` inputs (``(batch, channels,
+    height, width)`` with ``data_format="channels_first"``): ``filters`` output channels, a
+    ``kernel_size`` window, ``strides``, ``padding`` ``"valid"`` or ``"same"``; ``kernel``
+    has shape ``(kh, kw, in_channels, filters)``."""
 
     def __init__(self, filters: int, kernel_size: Any, strides: Any = (1, 1),
                  padding: str = "valid", data_format: Any = None, dilation_rate: Any = (1, 1),
@@ -43,7 +51,7 @@ class Conv2D(Layer):
                  kernel_regularizer: Any = None, bias_regularizer: Any = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        _channels_last("Conv2D", data_format)
+        self.data_format = _data_format("Conv2D", data_format)
         self._regularizers = {"kernel": regularizers_module.get(kernel_regularizer),
                               "bias": regularizers_module.get(bias_regularizer)}
         if int(filters) <= 0:
@@ -64,10 +72,11 @@ class Conv2D(Layer):
 
     def build(self, input_shape: Any) -> None:
         input_shape = tuple(input_shape)
-        if len(input_shape) != 4 or input_shape[-1] is None:
-            raise ShapeError(f"Conv2D {self.name!r}: needs inputs (batch, height, width, "
-                             f"channels), got shape {input_shape}")
-        self.kernel = self.add_weight((*self.kernel_size, input_shape[-1], self.filters),
+        channels = 1 if self.data_format == "channels_first" else -1
+        if len(input_shape) != 4 or input_shape[channels] is None:
+            raise ShapeError(f"Conv2D {self.name!r}: needs 4-d inputs ({self.data_format}), "
+                             f"got shape {input_shape}")
+        self.kernel = self.add_weight((*self.kernel_size, input_shape[channels], self.filters),
                                       self.kernel_initializer, name="kernel",
                                       regularizer=self._regularizers["kernel"])
         if self.use_bias:
@@ -77,15 +86,18 @@ class Conv2D(Layer):
 
     def call(self, inputs: Tensor) -> Tensor:
         y = convolution.conv2d(inputs, self.kernel, strides=self.strides,
-                               padding=self.padding.upper(), dilations=self.dilation_rate)
+                               padding=self.padding.upper(), dilations=self.dilation_rate,
+                               data_format=_tf_format(self.data_format))
         if self.use_bias:
-            y = y + self.bias
+            first = self.data_format == "channels_first"
+            y = y + (ops.reshape(self.bias, (self.filters, 1, 1)) if first else self.bias)
         return self.activation(y)
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "filters": self.filters,
                 "kernel_size": self.kernel_size, "strides": self.strides,
-                "padding": self.padding, "use_bias": self.use_bias,
+                "padding": self.padding, "data_format": self.data_format,
+                "use_bias": self.use_bias,
                 "activation": activations_module.serialize(self.activation)}
 
 
@@ -95,7 +107,7 @@ class _Pooling2D(Layer):
     def __init__(self, pool_size: Any = (2, 2), strides: Any = None, padding: str = "valid",
                  data_format: Any = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        _channels_last(type(self).__name__, data_format)
+        self.data_format = _data_format(type(self).__name__, data_format)
         if str(padding).lower() not in ("valid", "same"):
             raise InvalidArgumentError(f"{type(self).__name__}: padding must be 'valid' or "
                                        f"'same', got {padding!r}")
@@ -104,11 +116,12 @@ class _Pooling2D(Layer):
         self.padding = str(padding).lower()
 
     def call(self, inputs: Tensor) -> Tensor:
-        return type(self)._fn(inputs, self.pool_size, self.strides, self.padding.upper())
+        return type(self)._fn(inputs, self.pool_size, self.strides, self.padding.upper(),
+                              data_format=_tf_format(self.data_format))
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "pool_size": self.pool_size, "strides": self.strides,
-                "padding": self.padding}
+                "padding": self.padding, "data_format": self.data_format}
 
 
 class MaxPooling2D(_Pooling2D):

@@ -22,6 +22,7 @@ import pytest
 import polytape as pt
 from polytape.conformance.recipes import RECIPES
 from polytape.optable import OPS
+from polytape.plugins import apply_op
 
 pytest.importorskip("torch")
 
@@ -228,6 +229,35 @@ CASES += [
     Case("rfftn", "padded", lambda x: pt.real(pt.fft.rfft(x, n=6) * (0.5 - 1j)), (uniform(3, 4),)),
     Case("irfftn", "of rfft", lambda x: pt.fft.irfft(pt.fft.rfft(x) * (0.3 - 0.7j), n=5),
          (uniform(3, 4),)),
+]
+
+# -- convolution and pooling (issue #16): torch's kernels against NumPy's ---------------------------
+_conv = pt.nn.convolution
+_POOL = {"ksize": (3, 3), "strides": (2, 2), "padding": ((1, 1), (1, 1))}
+_ASYMMETRIC = {"strides": (2, 2), "padding": ((0, 1), (0, 1)), "dilations": (1, 1)}
+CASES += [
+    Case("conv2d", "same stride 2", lambda x, w: _conv.conv2d(x, w, 2, "SAME"),
+         (uniform(2, 5, 4, 2), uniform(2, 2, 2, 3))),
+    Case("conv2d", "nchw dilated", lambda x, w: _conv.conv2d(x, w, 1, "SAME", data_format="NCHW",
+                                                             dilations=2),
+         (uniform(1, 2, 5, 5), uniform(2, 2, 2, 2))),
+    Case("conv2d_transpose", "asymmetric", lambda dy, w: apply_op(
+        "conv2d_transpose", dy, w, input_size=(5, 4), **_ASYMMETRIC),
+         (uniform(1, 3, 2, 3), uniform(2, 2, 2, 3))),
+    Case("conv2d_backprop_filter", "asymmetric", lambda x, dy: apply_op(
+        "conv2d_backprop_filter", x, dy, filter_size=(2, 2), **_ASYMMETRIC),
+         (uniform(1, 5, 4, 2), uniform(1, 3, 2, 3))),
+    Case("max_pool2d", "same overlapping", lambda x: _conv.max_pool2d(x, 3, 2, "SAME"),
+         (uniform(2, 5, 6, 2),)),
+    Case("max_pool2d_grad", "same", lambda x, g: apply_op("max_pool2d_grad", x, g, **_POOL),
+         (uniform(1, 5, 5, 2), uniform(1, 3, 3, 2))),
+    Case("max_pool2d_grad_grad", "same", lambda x, t: apply_op("max_pool2d_grad_grad", x, t,
+                                                               **_POOL),
+         (uniform(1, 5, 5, 2), uniform(1, 5, 5, 2))),
+    Case("avg_pool2d", "same", lambda x: _conv.avg_pool2d(x, 3, 2, "SAME"), (uniform(2, 5, 6, 2),)),
+    Case("avg_pool2d_grad", "asymmetric", lambda g: apply_op(
+        "avg_pool2d_grad", g, input_size=(4, 4), ksize=(2, 3), strides=(2, 2),
+        padding=((0, 1), (1, 1))), (uniform(2, 2, 2, 1),)),
 ]
 ALL_CASES = {c.id: c for c in CASES}
 assert len(ALL_CASES) == len(CASES), "duplicate case ids"

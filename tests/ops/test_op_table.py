@@ -528,6 +528,17 @@ case("irfftn", lambda x: pt.fft.irfft(pt.fft.rfft(x) * _W, n=5),
      dtypes=("float32", "float64"))
 
 
+# -- convolution and pooling (issue #16): the conformance recipes' calls and float64 references ----
+# (their half-precision values are checked by the conformance suite, per backend's dtypes)
+for _op in ("conv2d", "conv2d_transpose", "conv2d_backprop_filter", "max_pool2d",
+            "max_pool2d_grad", "max_pool2d_grad_grad", "avg_pool2d", "avg_pool2d_grad"):
+    for _s in RECIPES[_op].samples[:2]:
+        case(_op, lambda *ts, _r=RECIPES[_op], _a=_s.attrs: _r.invoke(*ts, **_a),
+             lambda *xs, _r=RECIPES[_op], _a=_s.attrs: _r.reference(*xs, **_a),
+             [tuple(a.shape for a in _s.args)], name=f"{_op}-{_s.label}",
+             dtypes=("float32", "float64"))
+
+
 # -- coverage ------------------------------------------------------------------------------------------
 def _declared_by_polytape(op: Any) -> bool:
     rules = [f for f in (*op.vjps, *op.jvps, op.default_kernel) if f is not None]
