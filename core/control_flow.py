@@ -13,10 +13,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import nest
+from . import nest, tracing
 from .creation import convert_to_tensor, zeros
-from .errors import InvalidArgumentError, ShapeError
-from .ops import cast, stack  # through ops: it fills the op table the op modules need
+from .errors import InvalidArgumentError, ShapeError, TracingError
+from .ops import cast, reshape, stack, where  # through ops: it fills the op table the op modules need
 from .tensor import Tensor
 
 __all__ = ["cond", "while_loop", "map_fn", "foldl", "foldr", "scan", "vectorized_map"]
@@ -42,7 +42,39 @@ def cond(pred: Any, true_fn: Callable[[], Any] | None = None,
     """
     if not callable(true_fn) or not callable(false_fn):
         raise InvalidArgumentError("cond: true_fn and false_fn must be callable")
+    if tracing.active and isinstance(pred, Tensor):
+        trace = tracing.current()
+        if trace is not None and trace.knows(pred):
+            return _selected(trace, pred, true_fn, false_fn)
     return true_fn() if _truth(pred, "cond") else false_fn()
+
+
+def _selected(trace: Any, pred: Tensor, true_fn: Callable[[], Any],
+              false_fn: Callable[[], Any]) -> Any:
+    """``cond`` on a traced predicate (inside ``pt.function``): the plan runs both branches
+    and selects each result with ``where``, so either branch's value comes out on replay."""
+    if pred.size != 1:
+        raise InvalidArgumentError(f"cond: the predicate must be a scalar, got shape "
+                                   f"{tuple(pred.shape)}")
+    effects = trace.effects
+    a, b = true_fn(), false_fn()
+    if trace.effects != effects:
+        raise TracingError(
+            "cond inside pt.function runs both branches and selects between their results, so "
+            "a branch cannot assign variables, apply gradients or draw random numbers; do that "
+            "after the cond, selecting the value with it")
+    _same_structure(a, b, "cond")
+    pred = reshape(pred, ())
+    leaves = []
+    for x, y in zip(nest.flatten(a), nest.flatten(b)):
+        if isinstance(x, Tensor) or isinstance(y, Tensor):
+            leaves.append(where(pred, x, y))
+        elif x == y:
+            leaves.append(x)
+        else:
+            raise TracingError(f"cond inside pt.function: the branches return different Python "
+                               f"values ({x!r} and {y!r}); return tensors to select between them")
+    return nest.pack_as(a, leaves)
 
 
 def _same_structure(a: Any, b: Any, what: str) -> None:

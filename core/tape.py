@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from . import dispatch, nest, ops
+from . import dispatch, nest, ops, tracing
 from .creation import constant, ones_like, zeros, zeros_like
 from .errors import InvalidArgumentError, ShapeError, TapeError
 from .namespaces import kernel_namespace
@@ -239,9 +239,11 @@ class GradientTape:
         # Run the rules as recorded polytape ops when anything could watch the backward pass:
         # a recording tape, or a ForwardAccumulator (forward-over-backward). The global count
         # (tapes and accumulators of every thread) answers the common case without a lookup.
+        # A pt.function trace, too: the backward pass then becomes part of its plan.
         use_tensors = bool(dispatch._recording) and (
             bool(getattr(dispatch.local, "tapes", None))
-            or bool(getattr(dispatch.local, "accumulators", None)))
+            or bool(getattr(dispatch.local, "accumulators", None))
+            or (tracing.active and tracing.current() is not None))
         grads: dict[int, Any] = {}
         be = None
         for i, t in enumerate(targets):
