@@ -44,6 +44,8 @@ from .errors import ArgumentTypeError, DTypeError, InvalidArgumentError, ShapeEr
 from .optable import OPS
 from .tensor import Tensor, Variable, wrap
 
+_new = object.__new__
+
 __all__ = ["function", "Function", "TensorSpec", "ConcreteFunction", "compile_plan",
            "run_functions_eagerly", "functions_run_eagerly"]
 
@@ -341,6 +343,21 @@ def compile_plan(steps: list[tuple], parameters: Sequence[int | None],
     return replay
 
 
+def live_steps(steps: list[tuple], outputs: Sequence[tuple]) -> list[tuple]:
+    """``steps`` without the ops and reads whose results nothing uses (a forward pass whose
+    value only its gradient needed, a loss nobody returns). Effects always stay; kernels
+    are pure, so dropping an unused op changes nothing but the time."""
+    live = {ref[1] for ref in outputs if ref[0] == "s"}
+    kept = []
+    for step in reversed(steps):
+        if step[0] != "effect" and step[-1] not in live:
+            continue
+        kept.append(step)
+        live.update(ref[1] for ref in _step_inputs(step) if ref[0] == "s")
+    kept.reverse()
+    return kept
+
+
 def _step_inputs(step: tuple) -> tuple:
     if step[0] == "op":
         return step[3]
@@ -381,6 +398,7 @@ class ConcreteFunction:
         self.outputs = outputs             # per result leaf: ("s", slot, be) or ("c", value, None)
         self.structure = structure         # the result's structure
         self.name = name
+        self.steps = live_steps(self.steps, outputs)
         self.replay = compile_plan(self.steps, parameters, outputs)
         self._single = len(outputs) == 1 and outputs[0][0] == "s" and not isinstance(
             structure, (list, tuple, dict))
@@ -396,6 +414,10 @@ class ConcreteFunction:
         arrays = self.replay(*values)
         if self._single:
             return wrap(arrays[0], self._out_backend)
+        return self.pack(arrays)
+
+    def pack(self, arrays: tuple) -> Any:
+        """The result, as traced, from the arrays the replay returned."""
         it = iter(arrays)
         leaves = [wrap(next(it), be) if kind == "s" else v for kind, v, be in self.outputs]
         return nest.pack_as(self.structure, leaves)
@@ -452,6 +474,7 @@ class Function:
         self._api = api
         self._name = name or getattr(python_function, "__name__", "function")
         self._concrete: dict[Any, ConcreteFunction] = {}
+        self._fast: dict[tuple, ConcreteFunction] = {}  # the same traces, for __call__'s keys
         # TensorFlow's frequent-retracing detector: calls per trace, over recent calls.
         self._calls_per_trace: list[int] = []
         self._call_count = 0
@@ -473,16 +496,33 @@ class Function:
         return len(self._concrete)
 
     def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if (tracing.active and tracing.current() is not None) or _run_eagerly:
-            return self.python_function(*args, **kwargs)  # inside another trace: inline
-        if not kwargs and self.input_signature is None:
-            key = _fast_key(args)
-            if key is not None:
-                concrete = self._concrete.get(key)
-                if concrete is not None and not _differentiators():
-                    self._count_call()
-                    return concrete.run([a._data for a in args])
-        return self._call(args, kwargs)
+        if tracing.active or _run_eagerly or kwargs or self.input_signature is not None:
+            if (tracing.active and tracing.current() is not None) or _run_eagerly:
+                return self.python_function(*args, **kwargs)  # inside another trace: inline
+            return self._call(args, kwargs)
+        # The common call -- tensors only, positionally, no two the same object, nothing
+        # recording -- looks its plan up by the tensors' facts alone and replays it.
+        key = []
+        for a in args:
+            if type(a) is not Tensor:
+                return self._call(args, kwargs)
+            d = a._data
+            key.append((a._backend, d.dtype, d.shape, getattr(d, "device", None)))
+        n = len(args)
+        if n > 1 and len({id(a) for a in args}) != n:
+            return self._call(args, kwargs)
+        concrete = self._fast.get(tuple(key))
+        if concrete is None or (dispatch._recording and _differentiators()):
+            return self._call(args, kwargs)
+        self._call_count += 1
+        self._calls_per_trace[-1] += 1
+        out = concrete.replay(*[a._data for a in args])
+        if concrete._single:
+            t = _new(Tensor)
+            t._data = out[0]
+            t._backend = concrete._out_backend
+            return t
+        return concrete.pack(out)
 
     def _count_call(self) -> None:
         self._call_count += 1
@@ -500,8 +540,7 @@ class Function:
         concrete = self._concrete.get(key)
         if concrete is None:
             concrete, result = self._trace(args, kwargs, params)
-            self._concrete[key] = concrete
-            self._traced()
+            self._store(key, concrete, args, kwargs)
             return result
         self._count_call()
         if _differentiators():
@@ -526,6 +565,13 @@ class Function:
             result = nest.pack_as(result, [wrap(x._data, x._backend) if isinstance(x, Variable)
                                            else x for x in leaves])
         return concrete, result
+
+    def _store(self, key: Any, concrete: ConcreteFunction, args: tuple, kwargs: dict) -> None:
+        self._concrete[key] = concrete
+        fast = _fast_key(args, kwargs, key[1])
+        if fast is not None:
+            self._fast[fast] = concrete
+        self._traced()
 
     def _traced(self) -> None:
         self._call_count += 1
@@ -558,8 +604,7 @@ class Function:
         concrete = self._concrete.get(key)
         if concrete is None:
             concrete, _ = self._trace(args, kwargs, params)
-            self._concrete[key] = concrete
-            self._traced()
+            self._store(key, concrete, args, kwargs)
         return concrete
 
     def __repr__(self) -> str:
@@ -601,20 +646,13 @@ def _differentiators() -> bool:
     return bool(getattr(local, "tapes", None)) or bool(getattr(local, "accumulators", None))
 
 
-def _fast_key(args: tuple) -> Any:
-    # The common call -- tensors only, positionally, no two the same object -- keyed without
-    # walking structures; anything else returns None and takes the general path.
-    key = []
-    for a in args:
-        if type(a) is not Tensor:
-            return None
-        d = a._data
-        key.append(("t", a._backend, d.dtype, tuple(d.shape), getattr(d, "device", None)))
-    n = len(args)
-    if n > 1 and len({id(a) for a in args}) != n:
+def _fast_key(args: tuple, kwargs: dict, aliasing: tuple) -> tuple | None:
+    """The key ``Function.__call__`` finds this trace by when every argument is a tensor
+    passed positionally (no structure, no variable, no two the same object)."""
+    if kwargs or any(type(a) is not Tensor for a in args) or aliasing != tuple(range(len(args))):
         return None
-    # What _key and _aliasing give for the same call.
-    return (tuple, 2, ((list, n, tuple(key)), ("d", ()))), _RANGES[n] if n < 8 else tuple(range(n))
+    return tuple((a._backend, a._data.dtype, a._data.shape, getattr(a._data, "device", None))
+                 for a in args)
 
 
 def _key(obj: Any, params: list[Any]) -> Any:
@@ -636,9 +674,6 @@ def _key(obj: Any, params: list[Any]) -> Any:
     except TypeError:
         return ("id", id(obj))
     return (type(obj), obj)
-
-
-_RANGES = [tuple(range(n)) for n in range(8)]
 
 
 def _aliasing(params: list[Any]) -> tuple:
