@@ -327,7 +327,7 @@ def test_tf_function_compat():
 
 def test_layers_and_dropout_inside_a_traced_step():
     pt.random.set_seed(None)
-    model = pt.nn.Sequential([pt.nn.Dense(4, activation="relu"), pt.nn.Dropout(0.5),
+    model = pt.nn.Sequential([pt.nn.Dense(8), pt.nn.Dropout(0.5),
                               pt.nn.Dense(1)])
     x = pt.ones((16, 3))
     model(x)
@@ -339,3 +339,34 @@ def test_layers_and_dropout_inside_a_traced_step():
     a, b = f(x).numpy(), f(x).numpy()
     assert not np.array_equal(a, b)  # a new mask per call, not the trace's
     assert f.tracing_count == 1
+
+
+def test_hessian_vector_product_inside_a_traced_function(be):
+    def hvp(x, v):
+        return pt.hessian_vector_product(lambda z: pt.sum(pt.sin(z) * z * z), x, v)
+
+    traced = pt.function(hvp)
+    for seed in range(2):
+        x = pt.constant(_rand(5, seed=seed), dtype=pt.float64)
+        v = pt.constant(_rand(5, seed=seed + 7), dtype=pt.float64)
+        xn, vn = x.numpy(), v.numpy()
+        expected = (2 * np.sin(xn) + 4 * xn * np.cos(xn) - xn ** 2 * np.sin(xn)) * vn
+        np.testing.assert_allclose(traced(x, v).numpy(), expected, rtol=1e-12)
+    assert traced.tracing_count == 1
+
+
+def test_jacobian_inside_a_traced_function(be):
+    w = pt.constant(_rand(4, 3), dtype=pt.float64)
+
+    @pt.function
+    def jac(x):
+        with pt.GradientTape() as tape:
+            tape.watch(x)
+            y = pt.tanh(w @ x)
+        return tape.jacobian(y, x)
+
+    for seed in range(2):
+        xn = _rand(3, seed=seed + 1)
+        y = np.tanh(w.numpy() @ xn)
+        np.testing.assert_allclose(jac(pt.constant(xn, dtype=pt.float64)).numpy(),
+                                   (1 - y ** 2)[:, None] * w.numpy(), rtol=1e-12)
