@@ -46,7 +46,7 @@ from .tensor import Tensor, Variable, wrap
 
 _new = object.__new__
 
-__all__ = ["function", "Function", "TensorSpec", "ConcreteFunction", "compile_plan",
+__all__ = ["function", "Function", "TensorSpec", "ConcreteFunction", "Plan", "compile_plan",
            "run_functions_eagerly", "functions_run_eagerly"]
 
 # TensorFlow's retracing warning: issued when 5 of the last 10 calls traced (twice at most).
@@ -129,6 +129,7 @@ class Trace:
         self.steps: list[tuple] = []
         self.slots = 0
         self.backends: dict[int, Any] = {}      # slot -> backend of its array
+        self.info: dict[int, tuple] = {}        # slot -> (array type, dtype, shape) when traced
         self._by_tensor: dict[int, int] = {}    # id(tensor) -> slot
         self._by_array: dict[int, int] = {}     # id(array) -> slot (tensors rewrapped by rules)
         self._params: dict[int, int] = {}       # id(variable parameter) -> parameter position
@@ -144,6 +145,8 @@ class Trace:
         self._by_array[id(t._data)] = slot
         self._keep.append(t)
         self.backends[slot] = t._backend
+        d = t._data
+        self.info[slot] = (type(d), d.dtype, tuple(d.shape))
         return slot
 
     def parameter(self, t: Tensor, position: int) -> int | None:
@@ -254,27 +257,58 @@ class Trace:
 
 
 # -- compiling a plan -----------------------------------------------------------------------------
-def compile_plan(steps: list[tuple], parameters: Sequence[int | None],
-                 outputs: Sequence[tuple]) -> Callable:
-    """The plain replay: ``steps`` as one straight-line Python function of native arrays.
+class Plan:
+    """One trace, as a backend compiler (the ``polytape_compile_plan`` hook) sees it.
+
+    ``steps`` are op calls, variable reads and effects in order (see :class:`Trace`);
+    ``parameters`` gives each parameter's slot (None: a variable, passed itself);
+    ``outputs`` the result leaves (``("s", slot, backend)`` or a constant); ``info`` each
+    slot's ``(array type, dtype, shape)`` when traced.
+    """
+
+    def __init__(self, steps: list[tuple], parameters: tuple[int | None, ...],
+                 outputs: list[tuple], info: dict[int, tuple]) -> None:
+        self.steps = steps
+        self.parameters = parameters
+        self.outputs = outputs
+        self.info = info
+
+    def last_use(self) -> dict[int, int]:
+        """slot -> index of the last step that reads it (``len(steps)`` for an output)."""
+        last: dict[int, int] = {}
+        for i, step in enumerate(self.steps):
+            for ref in _step_inputs(step):
+                if ref[0] == "s":
+                    last[ref[1]] = i
+        for ref in self.outputs:
+            if ref[0] == "s":
+                last[ref[1]] = len(self.steps)
+        return last
+
+    def compile(self, rewrite: dict[int, tuple[Callable, int | None]] | None = None) -> Callable:
+        """The plain replay (:func:`compile_plan`), with ``rewrite``'s kernels where given."""
+        return compile_plan(self, rewrite)
+
+
+def compile_plan(plan: Plan, rewrite: dict[int, tuple[Callable, int | None]] | None = None
+                 ) -> Callable:
+    """The plain replay: ``plan``'s steps as one straight-line Python function of arrays.
 
     Its arguments are the parameters (per parameter, its slot for a tensor, whose array is
     passed, or None for a variable, passed itself) and it returns a tuple of the arrays of
-    the ``outputs`` that are slots. Each result lives in a
-    local that a later result reuses once nothing reads it any more, so the replay holds no
-    more intermediates than the eager code did.
+    the outputs that are slots. Each result lives in a local that a later result reuses
+    once nothing reads it any more, so the replay holds no more intermediates than the
+    eager code did. ``rewrite`` maps an op step's index to ``(function, k)``: call
+    ``function`` instead of the kernel, with ``out=`` its ``k``-th input when ``k`` is
+    not None (a backend compiler's in-place update of a dead temporary).
     """
-    last_use: dict[int, int] = {}
-    for i, step in enumerate(steps):
-        for ref in _step_inputs(step):
-            if ref[0] == "s":
-                last_use[ref[1]] = i
-    for ref in outputs:
-        if ref[0] == "s":
-            last_use[ref[1]] = len(steps)
+    steps, parameters, outputs = plan.steps, plan.parameters, plan.outputs
+    rewrite = rewrite or {}
+    last_use = plan.last_use()
     env: dict[str, Any] = {}
     names: dict[int, str] = {}
     free: list[str] = []
+    stale: set[str] = set()  # free names still holding an array nothing reads any more
     count = [0]
 
     def constant_name(value: Any) -> str:
@@ -286,6 +320,7 @@ def compile_plan(steps: list[tuple], parameters: Sequence[int | None],
         if slot not in last_use:
             return "_"  # never read again
         name = free.pop() if free else f"a{next_id()}"
+        stale.discard(name)
         names[slot] = name
         return name
 
@@ -296,7 +331,9 @@ def compile_plan(steps: list[tuple], parameters: Sequence[int | None],
     def release(step_index: int, step: tuple) -> None:
         for ref in _step_inputs(step):
             if ref[0] == "s" and last_use.get(ref[1]) == step_index and ref[1] in names:
-                free.append(names.pop(ref[1]))
+                name = names.pop(ref[1])
+                free.append(name)
+                stale.add(name)
 
     def variable(vref: tuple) -> str:
         return f"p{vref[1]}" if vref[0] == "p" else constant_name(vref[1])
@@ -322,9 +359,12 @@ def compile_plan(steps: list[tuple], parameters: Sequence[int | None],
             lines.append(f"    {assign(slot)} = {src}")
         elif kind == "op":
             _, op, be, refs, attrs, slot = step
-            kernel = constant_name(be.kernels[op.name])
+            fn, reuse = rewrite.get(i, (be.kernels[op.name], None))
+            kernel = constant_name(fn)
             args = [value(r) for r in refs]
             args += [f"{k}={constant_name(v)}" for k, v in (attrs or {}).items()]
+            if reuse is not None:
+                args.append(f"out={args[reuse]}")
             release(i, step)
             lines.append(f"    {assign(slot)} = {kernel}({', '.join(args)})")
         else:
@@ -332,6 +372,11 @@ def compile_plan(steps: list[tuple], parameters: Sequence[int | None],
             call = constant_name(_effect_call(fn, structure, refs, outs))
             args = [value(r) for r in refs if r[0] != "c"]
             release(i, step)
+            if stale - set(args):
+                # An effect may update a variable in place only when nothing else holds its
+                # array (Backend.update_in_place): drop the dead references first.
+                lines.append(f"    del {', '.join(sorted(stale - set(args)))}")
+                stale.intersection_update(args)
             targets = "".join(f"{assign(s)}, " for _, s, _ in outs)
             lines.append(f"    {targets + '= ' if targets else ''}{call}(False, {', '.join(args)})")
     ret = [names[r[1]] for r in outputs if r[0] == "s"]
@@ -341,6 +386,25 @@ def compile_plan(steps: list[tuple], parameters: Sequence[int | None],
     replay = env["replay"]
     replay.source = source
     return replay
+
+
+def _compiled(plan: Plan) -> Callable:
+    """A backend's compiled replay (``polytape_compile_plan``) or the plain one."""
+    backends = {step[2] for step in plan.steps if step[0] == "op"}
+    if len(backends) == 1:
+        from polytape.plugins.manager import get_plugin_system  # plugins load lazily
+
+        be = backends.pop()
+        try:
+            compiled = get_plugin_system().pm.hook.polytape_compile_plan(backend=be, plan=plan)
+        except Exception as exc:  # a compiler's bug must not break the function
+            warnings.warn(f"polytape_compile_plan failed for backend {be.name!r} "
+                          f"({type(exc).__name__}: {exc}); using the plain replay",
+                          RuntimeWarning, stacklevel=2)
+            compiled = None
+        if compiled is not None:
+            return compiled
+    return plan.compile()
 
 
 def live_steps(steps: list[tuple], outputs: Sequence[tuple]) -> list[tuple]:
@@ -399,7 +463,8 @@ class ConcreteFunction:
         self.structure = structure         # the result's structure
         self.name = name
         self.steps = live_steps(self.steps, outputs)
-        self.replay = compile_plan(self.steps, parameters, outputs)
+        self.plan = Plan(self.steps, parameters, outputs, trace.info)
+        self.replay = _compiled(self.plan)
         self._single = len(outputs) == 1 and outputs[0][0] == "s" and not isinstance(
             structure, (list, tuple, dict))
         self._out_backend = outputs[0][2] if self._single else None

@@ -370,3 +370,41 @@ def test_jacobian_inside_a_traced_function(be):
         y = np.tanh(w.numpy() @ xn)
         np.testing.assert_allclose(jac(pt.constant(xn, dtype=pt.float64)).numpy(),
                                    (1 - y ** 2)[:, None] * w.numpy(), rtol=1e-12)
+
+
+def test_numpy_plans_reuse_dead_temporaries_and_never_a_viewed_one():
+    with pt.use_backend("numpy"):
+        @pt.function
+        def f(x):
+            y = pt.sin(x) * 1.01     # dead after cos: its buffer may take cos's result
+            kept = x * 2.0           # seen through a view below: never overwritten
+            view = pt.reshape(kept, (2, 3))
+            return pt.cos(y) + 1.0, view, pt.exp(kept)
+
+        xn = _rand(6)
+        a, view, e = f(pt.constant(xn, dtype=pt.float64))
+        source = f.get_concrete_function(pt.constant(xn, dtype=pt.float64)).source
+    assert "out=" in source
+    np.testing.assert_allclose(a.numpy(), np.cos(np.sin(xn) * 1.01) + 1.0, rtol=1e-14)
+    np.testing.assert_allclose(view.numpy(), (xn * 2.0).reshape(2, 3), rtol=1e-14)
+    np.testing.assert_allclose(e.numpy(), np.exp(xn * 2.0), rtol=1e-14)
+
+
+def test_a_failing_backend_compiler_falls_back_to_the_plain_replay():
+    from polytape.plugins import hookimpl
+    from polytape.plugins.manager import get_plugin_system
+
+    class Broken:
+        @hookimpl(tryfirst=True)
+        def polytape_compile_plan(self, backend, plan):
+            raise RuntimeError("compiler bug")
+
+    pm = get_plugin_system().pm
+    plugin = Broken()
+    pm.register(plugin, name="broken-compiler")
+    try:
+        with pytest.warns(RuntimeWarning, match="compiler bug.*plain replay"):
+            out = pt.function(lambda x: pt.sin(x) + 1.0)(pt.constant([0.0, 1.0], dtype=pt.float64))
+    finally:
+        pm.unregister(plugin)
+    np.testing.assert_allclose(out.numpy(), np.sin([0.0, 1.0]) + 1.0, rtol=1e-14)
