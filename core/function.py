@@ -47,6 +47,7 @@ from .tensor import Tensor, Variable, wrap
 _new = object.__new__
 
 __all__ = ["function", "Function", "TensorSpec", "ConcreteFunction", "Plan", "compile_plan",
+           "trace_function",
            "run_functions_eagerly", "functions_run_eagerly"]
 
 # TensorFlow's retracing warning: issued when 5 of the last 10 calls traced (twice at most).
@@ -523,6 +524,23 @@ class ConcreteFunction:
         return nest.pack_as(self.structure, leaves)
 
 
+def trace_function(fn: Callable[..., Any], args: tuple, kwargs: dict, params: list[Any],
+                   name: str = "") -> tuple[ConcreteFunction, Any]:
+    """Run ``fn(*args, **kwargs)`` eagerly under a new trace whose parameters are the tensors
+    and variables ``params``; returns the traced function and what ``fn`` returned."""
+    trace = Trace()
+    slots = tuple(trace.parameter(p, i) for i, p in enumerate(params))
+    previous = tracing.started(trace)
+    dispatch.recording_changed(+1)  # so that every op reaches the trace
+    try:
+        result = fn(*args, **kwargs)
+        outputs = [trace.output(leaf) for leaf in nest.flatten(result)]
+    finally:
+        dispatch.recording_changed(-1)
+        tracing.stopped(previous)
+    return ConcreteFunction(trace, slots, outputs, result, name), result
+
+
 # -- the public decorator --------------------------------------------------------------------------
 class Function:
     """A Python function traced per input signature and replayed (see :func:`function`)."""
@@ -613,19 +631,9 @@ class Function:
         return concrete.run([p if isinstance(p, Variable) else p._data for p in params])
 
     def _trace(self, args: tuple, kwargs: dict, params: list[Any]) -> tuple[ConcreteFunction, Any]:
-        trace = Trace()
-        slots = tuple(trace.parameter(p, i) for i, p in enumerate(params))
-        previous = tracing.started(trace)
-        dispatch.recording_changed(+1)  # so that every op reaches the trace
-        try:
-            result = self.python_function(*args, **kwargs)
-            leaves = nest.flatten(result)
-            outputs = [trace.output(leaf) for leaf in leaves]
-        finally:
-            dispatch.recording_changed(-1)
-            tracing.stopped(previous)
-        concrete = ConcreteFunction(trace, slots, outputs, result, self._name)
+        concrete, result = trace_function(self.python_function, args, kwargs, params, self._name)
         # What the eager run returned, except that variables come back as their values.
+        leaves = nest.flatten(result)
         if any(isinstance(leaf, Variable) for leaf in leaves):
             result = nest.pack_as(result, [wrap(x._data, x._backend) if isinstance(x, Variable)
                                            else x for x in leaves])

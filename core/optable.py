@@ -57,6 +57,7 @@ class Op:
     same_dtype: bool = False
     float_only: bool = False
     doc: str = ""
+    elementwise: bool = False  # declared elementwise (its kernel broadcasts like NumPy's ufuncs)
     _bound: dict[tuple[bool, int], Rule] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -131,7 +132,8 @@ def defop(name: str, vjp: Rule | Sequence[Rule | None] | None = None,
     elif linear:
         jvps = tuple(None if v is None else _op_on_tangent(name, i, variadic)
                      for i, v in enumerate(vjps))
-    op = Op(name, vjps, jvps, default_kernel, differentiable, variadic, same_dtype, float_only, doc)
+    op = Op(name, vjps, jvps, default_kernel, differentiable, variadic, same_dtype, float_only, doc,
+            elementwise)
     OPS[name] = op
     return op
 

@@ -74,7 +74,8 @@ PARTIAL = {
             "and selects with where",
     "while_loop": "eager Python loop; shape_invariants/parallel_iterations ignored",
     "map_fn": "eager loop; output structure read from fn's result",
-    "vectorized_map": "runs map_fn (no vectorizing compiler)",
+    "vectorized_map": "traces fn once and runs it on the batch with batching rules (map_fn "
+                      "where a rule is missing or a tape records)",
     "nn.conv1d": "NWC only", "nn.conv2d": "NHWC only",
     "nn.conv2d_transpose": "NHWC only", "nn.max_pool2d": "NHWC only",
     "nn.avg_pool2d": "NHWC only",
