@@ -465,10 +465,18 @@ class ConcreteFunction:
         self.name = name
         self.steps = live_steps(self.steps, outputs)
         self.plan = Plan(self.steps, parameters, outputs, trace.info)
-        self.replay = _compiled(self.plan)
+        self._replay: Callable | None = None
         self._single = len(outputs) == 1 and outputs[0][0] == "s" and not isinstance(
             structure, (list, tuple, dict))
         self._out_backend = outputs[0][2] if self._single else None
+
+    @property
+    def replay(self) -> Callable:
+        """The compiled plan (compiled on first use: a batched replay never needs it)."""
+        replay = self._replay
+        if replay is None:
+            replay = self._replay = _compiled(self.plan)
+        return replay
 
     @property
     def source(self) -> str:
@@ -632,6 +640,7 @@ class Function:
 
     def _trace(self, args: tuple, kwargs: dict, params: list[Any]) -> tuple[ConcreteFunction, Any]:
         concrete, result = trace_function(self.python_function, args, kwargs, params, self._name)
+        concrete.replay  # noqa: B018  (compile now, while tracing costs anyway)
         # What the eager run returned, except that variables come back as their values.
         leaves = nest.flatten(result)
         if any(isinstance(leaf, Variable) for leaf in leaves):

@@ -95,3 +95,40 @@ def test_jacobian_under_an_outer_tape_stays_differentiable(be):
     # d/dx_i of sum_j J_ij = d/dx_i (cos x_i x_i + sin x_i) = -sin x_i x_i + 2 cos x_i
     np.testing.assert_allclose(outer.gradient(s, x).numpy(), -np.sin(xn) * xn + 2 * np.cos(xn),
                                rtol=1e-12)
+
+
+@pytest.mark.parametrize("fn", [
+    lambda r: pt.sum(r * r),
+    lambda r: (pt.softmax(r, axis=0), pt.max(r)),
+    lambda r: pt.reshape(r, (2, 2)) @ pt.constant([[1.0, 2.0], [3.0, 4.0]], dtype=pt.float64),
+    lambda r: {"first": r[0] * 2.0, "rest": pt.exp(r[1:])},
+    lambda r: pt.cond(pt.sum(r) > 0, lambda: r, lambda: -r),  # a traced cond: both branches
+])
+def test_vectorized_map_equals_map_fn(be, fn):
+    elems = pt.constant(_rand(5, 4), dtype=pt.float64)
+    fast, slow = pt.vectorized_map(fn, elems), pt.map_fn(fn, elems)
+    for a, b in zip(_leaves(fast), _leaves(slow)):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12)
+
+
+def _leaves(x):
+    from polytape import nest
+    return nest.flatten(x)
+
+
+def test_vectorized_map_falls_back_to_a_loop_for_value_dependent_python(be):
+    def fn(r):
+        return r * 2.0 if float(pt.sum(r)) > 0 else r * 0.0  # Python branching on a value
+
+    elems = pt.constant([[1.0, 2.0], [-3.0, -4.0]], dtype=pt.float64)
+    assert pt.vectorized_map(fn, elems).numpy().tolist() == [[2.0, 4.0], [0.0, 0.0]]
+    with pytest.raises(pt.TracingError):
+        pt.vectorized_map(fn, elems, fallback_to_while_loop=False)
+
+
+def test_hessian_is_batched_and_exact(be):
+    xn = _rand(4, seed=5)
+    x = pt.constant(xn, dtype=pt.float64)
+    h = pt.hessian(lambda z: pt.sum(pt.sin(z) * z * z) + 0.5 * pt.sum(z) ** 2, x)
+    d = 2 * np.sin(xn) + 4 * xn * np.cos(xn) - xn ** 2 * np.sin(xn)
+    np.testing.assert_allclose(h.numpy(), np.diag(d) + np.ones((4, 4)), rtol=1e-12)
