@@ -408,3 +408,55 @@ def test_a_failing_backend_compiler_falls_back_to_the_plain_replay():
     finally:
         pm.unregister(plugin)
     np.testing.assert_allclose(out.numpy(), np.sin([0.0, 1.0]) + 1.0, rtol=1e-14)
+
+
+def _recipe_cases():
+    from polytape.conformance.recipes import RECIPES
+    from polytape.optable import OPS
+
+    for name in sorted(OPS):
+        recipe = RECIPES.get(name)
+        if recipe is None:
+            continue
+        kinds = recipe.kinds
+        dtype = "float64" if "f" in kinds else ("int32" if "i" in kinds else "bool")
+        for sample in recipe.samples:
+            yield pytest.param(name, sample, dtype, id=f"{name}-{sample.label}")
+
+
+@pytest.mark.parametrize("name,sample,dtype", list(_recipe_cases()))
+def test_every_op_replays_as_it_runs_eagerly(name, sample, dtype):
+    """Each op of the table under pt.function: the replay (on other values of the same
+    signature) gives exactly what eager execution gives."""
+    from polytape.conformance.recipes import RECIPES, draw
+
+    recipe = RECIPES[name]
+    arrays = draw(name, sample, dtype)
+
+    def tensors(flip):
+        out = []
+        for a in arrays:
+            a = np.flip(a) if flip and a.dtype.kind == "f" else a
+            out.append(pt.constant(a, dtype=dtype if a.dtype.kind == "f" else None))
+        return out
+
+    def call(*ts):
+        return recipe.invoke(*ts, **sample.attrs)
+
+    traced = pt.function(call)
+    with pt.use_backend("numpy"):
+        try:
+            first = call(*tensors(False))
+        except pt.PolytapeError:
+            pytest.skip("the sample is an error case")
+        traced(*tensors(False))
+        again, eager = traced(*tensors(True)), call(*tensors(True))
+    assert traced.tracing_count == 1
+    for a, b in zip(_flat(again), _flat(eager)):
+        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+    del first
+
+
+def _flat(x):
+    from polytape import nest
+    return nest.flatten(x)
