@@ -460,3 +460,38 @@ def test_every_op_replays_as_it_runs_eagerly(name, sample, dtype):
 def _flat(x):
     from polytape import nest
     return nest.flatten(x)
+
+
+@pytest.mark.parametrize("name,sample,dtype", [c for c in _recipe_cases() if c.values[2] == "float64"])
+def test_every_op_differentiates_through_a_traced_call(name, sample, dtype):
+    """An outer tape around a traced call gets the gradients eager execution gets."""
+    from polytape.conformance.recipes import RECIPES, draw
+    from polytape.optable import OPS
+
+    recipe = RECIPES[name]
+    if not (OPS[name].differentiable and recipe.grad):
+        pytest.skip("not differentiable")
+    arrays = draw(name, sample, dtype)
+
+    def call(*ts):
+        return recipe.invoke(*ts, **sample.attrs)
+
+    def gradients(fn):
+        ts = [pt.constant(a, dtype=dtype if a.dtype.kind == "f" else None) for a in arrays]
+        with pt.GradientTape() as tape:
+            tape.watch([t for t in ts if t.dtype.is_floating])
+            y = fn(*ts)
+        return tape.gradient([t for t in _flat(y) if t.dtype.is_floating], ts)
+
+    traced = pt.function(call)
+    with pt.use_backend("numpy"):
+        try:
+            eager = gradients(call)
+        except pt.PolytapeError:
+            pytest.skip("the sample is an error case")
+        traced(*[pt.constant(a, dtype=dtype if a.dtype.kind == "f" else None) for a in arrays])
+        replayed = gradients(traced)
+    for a, b in zip(replayed, eager):
+        assert (a is None) == (b is None)
+        if a is not None:
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-300)
