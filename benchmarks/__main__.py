@@ -55,6 +55,9 @@ def run_workload(workload: Any, impls: list[Implementation], settings: dict[str,
         if not impl.available:
             unavailable[impl.name] = impl.reason
             continue
+        if not hasattr(workload, impl.kind):
+            unavailable[impl.name] = f"{workload.NAME} has no {impl.kind} variant"
+            continue
         try:
             fn = _build(workload, impl)
             got = _as_numpy(fn())
@@ -78,7 +81,7 @@ def run_workload(workload: Any, impls: list[Implementation], settings: dict[str,
     ratios = {}
     for p in (n for n in order if n.startswith("polytape-")):
         for peer in (n for n in order if not n.startswith("polytape-")):
-            if p == "polytape-torch" and peer != "torch":
+            if p.startswith("polytape-torch") and peer != "torch":
                 continue  # the torch backend is compared with native torch only
             ratios[f"{p}/{peer}"] = medians[p] / medians[peer]
     return {"description": workload.DESCRIPTION, "medians_s": medians,
@@ -121,7 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     if any(w.NAME == "big_chain" for w in selected):
         print("measuring memory ...", file=sys.stderr, flush=True)
         results["memory"] = memory.measure([i.backend for i in impls
-                                            if i.is_polytape and i.available])
+                                            if i.kind == "polytape" and i.available])
     results["targets"] = targets.evaluate(results["workloads"], results["memory"])
     results["seconds"] = time.perf_counter() - started
 

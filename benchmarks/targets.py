@@ -35,6 +35,27 @@ TARGETS = (
            "poly1000", "polytape-numpy", "torch", 1.0),
     Target("conv2d_step: NumPy backend at most 1.3x hand-written NumPy",
            "conv2d_step", "polytape-numpy", "numpy", 1.3),
+    # Issue 17: pt.function near the NumPy floor, at or below tf.function and jax.jit.
+    Target("chain100 under pt.function: at most 1.5x hand-written NumPy",
+           "chain100", "polytape-numpy-fn", "numpy", 1.5),
+    Target("scalar_grad under pt.function: at most 3x hand-written NumPy",
+           "scalar_grad", "polytape-numpy-fn", "numpy", 3.0),
+    Target("poly1000 under pt.function: at most 2x hand-written NumPy",
+           "poly1000", "polytape-numpy-fn", "numpy", 2.0),
+    Target("mlp_step under pt.function: at most 1.05x hand-written NumPy",
+           "mlp_step", "polytape-numpy-fn", "numpy", 1.05),
+    Target("chain100 under pt.function: at most tf.function's time",
+           "chain100", "polytape-numpy-fn", "tf.function", 1.0),
+    Target("chain100 under pt.function: at most jax.jit's time",
+           "chain100", "polytape-numpy-fn", "jax.jit", 1.0),
+    Target("scalar_grad under pt.function: at most tf.function's time",
+           "scalar_grad", "polytape-numpy-fn", "tf.function", 1.0),
+    Target("scalar_grad under pt.function: at most jax.jit's time",
+           "scalar_grad", "polytape-numpy-fn", "jax.jit", 1.0),
+    Target("jacobian (vectorized): NumPy backend at most half of PyTorch's (vectorize=True)",
+           "jacobian", "polytape-numpy", "torch", 0.5),
+    Target("hvp: NumPy backend at most PyTorch's time",
+           "hvp", "polytape-numpy", "torch", 1.0),
 )
 MEMORY_LIMIT = 1.5
 

@@ -63,8 +63,10 @@ from .errors import (
     PolytapeError,
     ShapeError,
     TapeError,
+    TracingError,
 )
 from .forward import ForwardAccumulator
+from .function import Function, TensorSpec, function
 from .functional import hessian, hessian_vector_product
 from .info import (
     __array_api_version__,
@@ -105,7 +107,8 @@ __all__ = [
     "ArgumentTypeError",
     "BackendNotFoundError", "BackendUnavailableError", "BackendMismatchError", "TapeError",
     "PluginError", *_ops_all,
-    "ForwardAccumulator", "hessian", "hessian_vector_product",
+    "ForwardAccumulator", "function", "Function", "TensorSpec", "TracingError", "hessian",
+    "hessian_vector_product",
     "cond", "while_loop", "map_fn", "foldl", "foldr", "scan", "vectorized_map",
     "Module", "recompute_grad", "NotProvidedError",
     "__array_api_version__", "__array_namespace_info__", "e", "pi", "inf", "nan", "newaxis",

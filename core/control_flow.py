@@ -1,5 +1,5 @@
 """TensorFlow's functional control flow, eagerly: ``cond``, ``while_loop``, ``map_fn``,
-``foldl``/``foldr``, ``scan`` and ``vectorized_map``.
+``foldl``/``foldr``, ``scan``, and ``vectorized_map`` (traced once, run batched).
 
 polytape runs every op eagerly, so these are Python loops and branches over polytape ops:
 the tape records the ops each iteration runs (indexing the elements, the body's ops,
@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from . import nest
+from . import nest, tracing
 from .creation import convert_to_tensor, zeros
-from .errors import InvalidArgumentError, ShapeError
-from .ops import cast, stack  # through ops: it fills the op table the op modules need
-from .tensor import Tensor
+from .errors import InvalidArgumentError, ShapeError, TracingError
+from .ops import cast, reshape, stack, where  # through ops: it fills the op table the op modules need
+from .tensor import Tensor, wrap
 
 __all__ = ["cond", "while_loop", "map_fn", "foldl", "foldr", "scan", "vectorized_map"]
 
@@ -42,7 +42,39 @@ def cond(pred: Any, true_fn: Callable[[], Any] | None = None,
     """
     if not callable(true_fn) or not callable(false_fn):
         raise InvalidArgumentError("cond: true_fn and false_fn must be callable")
+    if tracing.active and isinstance(pred, Tensor):
+        trace = tracing.current()
+        if trace is not None and trace.knows(pred):
+            return _selected(trace, pred, true_fn, false_fn)
     return true_fn() if _truth(pred, "cond") else false_fn()
+
+
+def _selected(trace: Any, pred: Tensor, true_fn: Callable[[], Any],
+              false_fn: Callable[[], Any]) -> Any:
+    """``cond`` on a traced predicate (inside ``pt.function``): the plan runs both branches
+    and selects each result with ``where``, so either branch's value comes out on replay."""
+    if pred.size != 1:
+        raise InvalidArgumentError(f"cond: the predicate must be a scalar, got shape "
+                                   f"{tuple(pred.shape)}")
+    effects = trace.effects
+    a, b = true_fn(), false_fn()
+    if trace.effects != effects:
+        raise TracingError(
+            "cond inside pt.function runs both branches and selects between their results, so "
+            "a branch cannot assign variables, apply gradients or draw random numbers; do that "
+            "after the cond, selecting the value with it")
+    _same_structure(a, b, "cond")
+    pred = reshape(pred, ())
+    leaves = []
+    for x, y in zip(nest.flatten(a), nest.flatten(b)):
+        if isinstance(x, Tensor) or isinstance(y, Tensor):
+            leaves.append(where(pred, x, y))
+        elif x == y:
+            leaves.append(x)
+        else:
+            raise TracingError(f"cond inside pt.function: the branches return different Python "
+                               f"values ({x!r} and {y!r}); return tensors to select between them")
+    return nest.pack_as(a, leaves)
 
 
 def _same_structure(a: Any, b: Any, what: str) -> None:
@@ -158,8 +190,44 @@ def map_fn(fn: Callable[[Any], Any], elems: Any, dtype: Any = None,
 
 def vectorized_map(fn: Callable[[Any], Any], elems: Any, fallback_to_while_loop: bool = True,
                    warn: bool = True) -> Any:
-    """``map_fn`` (polytape has no vectorizing compiler: each slice runs eagerly)."""
-    return map_fn(fn, elems)
+    """``fn`` applied to each slice of ``elems``, run once on the whole batch (TensorFlow's
+    pfor, JAX's vmap).
+
+    ``fn`` is traced on the first slice and its plan replayed with a leading batch axis
+    (:mod:`polytape.vectorize`: batching rules for elementwise ops, reductions, shape ops
+    and ``matmul``; a plan with other ops replays once per slice). Where the batch cannot
+    run on kernels -- a tape or accumulator records (the result must stay differentiable),
+    a ``pt.function`` is being traced, or ``fn`` branches on a tensor's value -- this is
+    :func:`map_fn`, slice by slice, with ``fallback_to_while_loop`` as TensorFlow's.
+
+    >>> import polytape as pt
+    >>> pt.vectorized_map(lambda row: pt.sum(row * row), pt.constant([[1.0, 2.0], [3.0, 4.0]])).numpy()
+    array([ 5., 25.], dtype=float32)
+    """
+    from . import dispatch
+    from .function import trace_function
+    from .vectorize import vectorized
+
+    flat, n = _leading(elems, "vectorized_map")
+    recording = dispatch._recording and (getattr(dispatch.local, "tapes", None)
+                                         or getattr(dispatch.local, "accumulators", None))
+    if n == 0 or recording or (tracing.active and tracing.current() is not None):
+        return map_fn(fn, elems)
+    first = _element(elems, flat, 0)
+    params = nest.flatten(first)
+    try:
+        concrete, result = trace_function(fn, (first,), {}, params, "vectorized_map")
+    except TracingError:
+        if not fallback_to_while_loop:
+            raise
+        return map_fn(fn, elems)
+    leaves = nest.flatten(result)
+    if not all(isinstance(leaf, Tensor) for leaf in leaves) or any(
+            kind != "s" for kind, _, _ in concrete.outputs):
+        return map_fn(fn, elems)  # a constant result: stacking the slices' results says it all
+    arrays = vectorized(concrete, flat, [True] * len(flat), n)
+    out = [wrap(a, leaf._backend) for a, leaf in zip(arrays, leaves)]
+    return nest.pack_as(result, out)
 
 
 def _fold(what: str, fn: Callable[[Any, Any], Any], elems: Any, initializer: Any,

@@ -12,7 +12,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from . import creation  # a module reference: creation imports this module too
+from . import (
+    creation,  # a module reference: creation imports this module too
+    tracing,
+)
 from .dtypes import _TABLE, default_float, weak_result_type
 from .errors import (
     BackendMismatchError,
@@ -195,7 +198,7 @@ def run(op: Op, be: Any, inputs: tuple, arrays: tuple, attrs: dict | None = None
         if op.differentiable:
             record(op, inputs, arrays, t, attrs)
         else:
-            watch_reads(inputs)
+            watch_reads(inputs, op, arrays, t, attrs)
     return t
 
 
@@ -242,7 +245,7 @@ def unary_function(op: Op) -> Callable[[Any], Tensor]:
             if op.differentiable:
                 record(op, (x,), (a,), t, None)
             else:
-                watch_reads((x,))
+                watch_reads((x,), op, (a,), t, None)
         return t
     return fn
 
@@ -291,7 +294,7 @@ def binary_function(op: Op) -> Callable[[Any, Any], Tensor]:
             if op.differentiable:
                 record(op, (x, y), (a, b), t, None)
             else:
-                watch_reads((x, y))
+                watch_reads((x, y), op, (a, b), t, None)
         return t
     return fn
 
@@ -325,10 +328,16 @@ def kernel_error(name: str, arrays: tuple, attrs: dict | None, exc: Exception) -
     raise exc
 
 
-def watch_reads(inputs: tuple) -> None:
+def watch_reads(inputs: tuple, op: Op | None = None, arrays: tuple = (), out: Any = None,
+                attrs: dict | None = None) -> None:
     """A non-differentiable op (``v > 0``, ``argmax``) still reads its variables: recording
     tapes that watch accessed variables watch them, as TensorFlow's do (so that
-    ``max(list_of_variables)``, which compares, gives the winner a gradient)."""
+    ``max(list_of_variables)``, which compares, gives the winner a gradient). A running
+    ``pt.function`` trace (given the op) adds it to its plan."""
+    if tracing.active and op is not None:
+        trace = getattr(tracing.local, "trace", None)
+        if trace is not None:
+            trace.op(op, inputs, arrays, out, attrs)
     for tape in getattr(local, "tapes", None) or ():
         if tape._watch_accessed:
             for x in inputs:
@@ -337,7 +346,12 @@ def watch_reads(inputs: tuple) -> None:
 
 
 def record(op: Op, inputs: tuple, arrays: tuple, out: Tensor, attrs: dict | None) -> None:
-    """Add the op to every recording tape of this thread that watches one of its inputs."""
+    """Add the op to every recording tape of this thread that watches one of its inputs (and
+    to the plan of a running ``pt.function`` trace)."""
+    if tracing.active:
+        trace = getattr(tracing.local, "trace", None)
+        if trace is not None:
+            trace.op(op, inputs, arrays, out, attrs)
     tapes = getattr(local, "tapes", None)
     if tapes:
         rec = None

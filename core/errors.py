@@ -19,6 +19,7 @@ __all__ = [
     "TapeError",
     "PluginError",
     "NotProvidedError",
+    "TracingError",
     "unsupported",
 ]
 
@@ -71,6 +72,13 @@ class NotProvidedError(PolytapeError, AttributeError, TypeError):
     ``TypeError`` (what Python raises for an unexpected argument), and its message always
     starts with "polytape does not provide".
     """
+
+
+class TracingError(PolytapeError, TypeError):
+    """A ``pt.function`` cannot trace what its Python function does: branching on a traced
+    tensor's value (``if x > 0:``), reading it as a Python number, or calling with inputs
+    its ``input_signature`` does not accept. A ``TypeError``, as TensorFlow's
+    ``OperatorNotAllowedInGraphError`` is."""
 
 
 def unsupported(kwargs: dict, where: str) -> None:

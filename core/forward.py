@@ -27,7 +27,7 @@ from __future__ import annotations
 import weakref
 from typing import Any
 
-from . import dispatch, nest, ops
+from . import dispatch, nest, ops, tracing
 from .creation import constant, zeros_like
 from .errors import InvalidArgumentError, ShapeError
 from .tape import _unconnected
@@ -116,6 +116,7 @@ class ForwardAccumulator:
         # allowed to watch its tangent computations.
         self._outer_tapes = tuple(dispatch.thread_tapes())
         self._outer_accumulators = tuple(active)
+        self._trace = tracing.current() if tracing.active else None  # a pt.function trace
         dispatch.local.accumulators = [*active, self]
         self._recording = True
         dispatch.recording_changed(+1)
@@ -164,9 +165,18 @@ class ForwardAccumulator:
         # While this accumulator computes, only the differentiators outside it may watch.
         local.tapes = [t for t in saved_tapes if any(t is o for o in self._outer_tapes)]
         local.accumulators = [a for a in saved_accs if any(a is o for o in self._outer_accumulators)]
+        # A pt.function traced inside this accumulator does not compute the tangents: the
+        # caller's accumulator does, so they stay out of its plan.
+        trace = tracing.current() if tracing.active else None
+        if trace is not None and trace is not self._trace:
+            tracing.local.trace = None
+        else:
+            trace = None
         try:
             total = self._output_tangent(op, inputs, arrays, out, attrs or {}, tangents)
         finally:
+            if trace is not None:
+                tracing.local.trace = trace
             local.tapes = saved_tapes
             local.accumulators = saved_accs
         if total is not None:

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from . import nest, ops
+from .control_flow import vectorized_map
 from .creation import constant, zeros
 from .errors import InvalidArgumentError
 from .forward import ForwardAccumulator
@@ -59,7 +60,8 @@ def hessian_vector_product(f: Callable[..., Any], x: Any, v: Any) -> Any:
 
 def hessian(f: Callable[[Tensor], Any], x: Any) -> Tensor:
     """The Hessian of the scalar ``f(x)`` (the sum of its output) for one tensor ``x``:
-    shape ``x.shape + x.shape``, one Hessian-vector product per entry of ``x``.
+    shape ``x.shape + x.shape``, one Hessian-vector product per entry of ``x``, all run at
+    once by :func:`~polytape.vectorized_map` (one batched pass when nothing records).
 
     >>> import polytape as pt
     >>> pt.hessian(lambda x: pt.sum(x * x), pt.constant([1.0, 2.0])).numpy().tolist()
@@ -70,14 +72,11 @@ def hessian(f: Callable[[Tensor], Any], x: Any) -> Tensor:
     if not x.dtype.is_floating:
         raise InvalidArgumentError(f"hessian: needs a floating-point input, got {x.dtype}")
     n = x.size
-    rows = []
-    for k in range(n):
-        basis = np.zeros(n)
-        basis[k] = 1.0
-        v = constant(basis.reshape(x.shape), dtype=x.dtype, backend=x._backend)
-        rows.append(ops.reshape(hessian_vector_product(f, x, v), (n,)))
-    if not rows:
+    if n == 0:
         return zeros(x.shape + x.shape, x.dtype, backend=x._backend)
+    basis = constant(np.eye(n).reshape((n, *x.shape)), dtype=x.dtype, backend=x._backend)
+    # All n Hessian-vector products H e_k in one batched pass (vectorized_map).
+    rows = vectorized_map(lambda v: ops.reshape(hessian_vector_product(f, x, v), (n,)), basis)
     # Row k is H e_k, i.e. column k; the Hessian of a smooth f is symmetric, and transposing keeps
     # the convention H[i, j] = d2f / dx_i dx_j even where rounding breaks the symmetry.
-    return ops.reshape(ops.transpose(ops.stack(rows)), x.shape + x.shape)
+    return ops.reshape(ops.transpose(rows), x.shape + x.shape)

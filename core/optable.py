@@ -69,6 +69,7 @@ class Op:
     real_only: bool = False
     holomorphic: bool = True
     doc: str = ""
+    elementwise: bool = False  # declared elementwise (its kernel broadcasts like NumPy's ufuncs)
     _bound: dict[tuple[bool, int], Rule] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -144,7 +145,7 @@ def defop(name: str, vjp: Rule | Sequence[Rule | None] | None = None,
         jvps = tuple(None if v is None else _op_on_tangent(name, i, variadic)
                      for i, v in enumerate(vjps))
     op = Op(name, vjps, jvps, default_kernel, differentiable, variadic, same_dtype, float_only,
-            real_only, holomorphic, doc)
+            real_only, holomorphic, doc, elementwise)
     OPS[name] = op
     return op
 

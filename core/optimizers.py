@@ -35,6 +35,7 @@ from typing import Any
 
 import numpy as np
 
+from . import tracing
 from .creation import constant
 from .dtypes import float32, int64
 from .errors import (
@@ -274,6 +275,7 @@ class Optimizer:
         """Per-call state updates that precede the per-variable ones (Nadam's schedule)."""
 
     # -- applying gradients ------------------------------------------------------------------------
+    @tracing.effectful  # inside pt.function: one step of the plan, run eagerly on each call
     def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Variable]]) -> int:
         """Update each variable from its gradient; returns the number of updates so far.
 

@@ -34,6 +34,7 @@ from typing import Any
 
 import numpy as np
 
+from . import tracing
 from .creation import _shape as _creation_shape
 from .creation import constant
 from .dtypes import DType, as_dtype, float32
@@ -113,6 +114,7 @@ def _draw(n: int, rng: np.random.Generator) -> np.ndarray:
         return rng.standard_normal(n)
 
 
+@tracing.effectful  # inside pt.function: a fresh draw on every call
 def normal(shape: Sequence[int] | int, mean: float = 0.0, stddev: float = 1.0,
            dtype: Any = float32, seed: int | None = None, backend: Any = None,
            device: str | None = None) -> Tensor:
@@ -129,6 +131,7 @@ def normal(shape: Sequence[int] | int, mean: float = 0.0, stddev: float = 1.0,
     return constant(values, dtype=dt, backend=backend, device=device)
 
 
+@tracing.effectful  # inside pt.function: a fresh draw on every call
 def truncated_normal(shape: Sequence[int] | int, mean: float = 0.0, stddev: float = 1.0,
                      dtype: Any = float32, seed: int | None = None, backend: Any = None,
                      device: str | None = None) -> Tensor:
@@ -147,6 +150,7 @@ def truncated_normal(shape: Sequence[int] | int, mean: float = 0.0, stddev: floa
     return constant(values.reshape(shp) * sigma + mu, dtype=dt, backend=backend, device=device)
 
 
+@tracing.effectful  # inside pt.function: a fresh draw on every call
 def uniform(shape: Sequence[int] | int, minval: float = 0.0, maxval: float | None = None,
             dtype: Any = float32, seed: int | None = None, backend: Any = None,
             device: str | None = None) -> Tensor:
@@ -182,6 +186,7 @@ def uniform(shape: Sequence[int] | int, minval: float = 0.0, maxval: float | Non
     return constant(lo + (hi - lo) * values, dtype=dt, backend=backend, device=device)
 
 
+@tracing.effectful  # inside pt.function: a fresh draw on every call
 def shuffle(value: Any, seed: int | None = None) -> Tensor:
     """``value`` with its first dimension randomly permuted (not differentiable through the order).
 

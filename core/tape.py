@@ -16,11 +16,12 @@ from typing import Any
 
 import numpy as np
 
-from . import dispatch, nest, ops
+from . import dispatch, nest, ops, tracing
 from .creation import constant, ones_like, zeros, zeros_like
 from .errors import InvalidArgumentError, ShapeError, TapeError
 from .namespaces import kernel_namespace
 from .tensor import Tensor, Variable, wrap
+from .vectorize import vjp_rows
 
 __all__ = ["GradientTape", "UnconnectedGradients"]
 
@@ -240,9 +241,11 @@ class GradientTape:
         # Run the rules as recorded polytape ops when anything could watch the backward pass:
         # a recording tape, or a ForwardAccumulator (forward-over-backward). The global count
         # (tapes and accumulators of every thread) answers the common case without a lookup.
+        # A pt.function trace, too: the backward pass then becomes part of its plan.
         use_tensors = bool(dispatch._recording) and (
             bool(getattr(dispatch.local, "tapes", None))
-            or bool(getattr(dispatch.local, "accumulators", None)))
+            or bool(getattr(dispatch.local, "accumulators", None))
+            or (tracing.active and tracing.current() is not None))
         grads: dict[int, Any] = {}
         be = None
         for i, t in enumerate(targets):
@@ -338,6 +341,13 @@ class GradientTape:
             flat = nest.flatten(sources)
             self._check_tensors(flat, "source")
             n = target.size
+            if experimental_use_pfor and n and _may_vectorize():
+                # One backward pass over all n one-hot cotangents (docs/architecture.md,
+                # *Vectorized derivatives*).
+                seeds = np.eye(n).reshape((n, *target.shape))
+                grads = vjp_rows(lambda s: self._compute([target], [s], flat), target, seeds)
+                result = [_from_rows(g, target.shape, s, mode) for g, s in zip(grads, flat)]
+                return nest.pack_as(sources, result)
             rows: list[list[Any]] = [[] for _ in flat]
             for k in range(n):
                 onehot = np.zeros(n, dtype=np.float64)
@@ -381,6 +391,12 @@ class GradientTape:
                                  f"({tuple(source.shape)}) to match.")
             b = target.shape[0]
             inner = int(np.prod(target.shape[1:], dtype=np.int64))
+            if experimental_use_pfor and inner and b and _may_vectorize():
+                eye = np.zeros((inner, b, inner))
+                eye[np.arange(inner), :, np.arange(inner)] = 1.0
+                seeds = eye.reshape((inner, *target.shape))
+                g, = vjp_rows(lambda s: self._compute([target], [s], [source]), target, seeds)
+                return _from_batch_rows(g, target, source)
             rows = []
             for k in range(inner):
                 onehot = np.zeros((b, inner), dtype=np.float64)
@@ -394,6 +410,36 @@ class GradientTape:
 
 
 # -- helpers -------------------------------------------------------------------------------------
+def _may_vectorize() -> bool:
+    """Whether a Jacobian may batch its backward passes: not while anything records them (an
+    outer tape or accumulator, or a pt.function trace), since the batched pass runs on
+    kernels."""
+    if tracing.active and tracing.current() is not None:
+        return False
+    return not (dispatch._recording and (getattr(dispatch.local, "tapes", None)
+                                         or getattr(dispatch.local, "accumulators", None)))
+
+
+def _from_rows(g: Any, tshape: tuple[int, ...], source: Tensor, mode: str) -> Any:
+    if g is None:
+        if mode == "zero":
+            return zeros(tshape + source.shape, source.dtype, backend=source._backend)
+        return None
+    be = source._backend
+    return wrap(be.kernels["reshape"](g, shape=tuple(tshape) + tuple(source.shape)), be)
+
+
+def _from_batch_rows(g: Any, target: Tensor, source: Tensor) -> Tensor:
+    shape = tuple(target.shape) + tuple(source.shape[1:])
+    if g is None:
+        return zeros(shape, target.dtype, backend=source._backend)
+    be = source._backend
+    k = be.kernels
+    # g is (inner, b, ...source example): examples first, then the target's entries.
+    g = k["transpose"](g, axes=(1, 0, *range(2, len(g.shape))))
+    return wrap(k["reshape"](g, shape=shape), be)
+
+
 def _creation_order(v: Variable) -> int:
     return v._uid
 

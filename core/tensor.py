@@ -18,6 +18,7 @@ from typing import Any
 
 import numpy as np
 
+from . import tracing
 from .dtypes import DType, as_dtype
 from .errors import ArgumentTypeError, BackendMismatchError, DTypeError, ShapeError
 from .tensor_shape import TensorShape
@@ -90,6 +91,8 @@ class Tensor:
 
     def numpy(self) -> Any:
         """A NumPy copy of the values; a 0-d tensor gives a NumPy scalar, as in TensorFlow."""
+        if tracing.active and tracing.current() is not None:
+            tracing.current().check_concrete(self, "numpy")
         arr = np.array(self._backend.to_numpy(self._data), copy=True)
         return arr[()] if arr.ndim == 0 else arr
 
@@ -105,6 +108,8 @@ class Tensor:
 
     # -- Python protocols -----------------------------------------------------------
     def _scalar(self, what: str) -> Any:
+        if tracing.active and tracing.current() is not None:
+            tracing.current().check_concrete(self, what)
         if self.size != 1:
             raise ShapeError(f"{what}() needs a tensor with one element, got shape {self.shape}")
         return self._backend.to_numpy(self._data).reshape(()).item()
@@ -228,6 +233,8 @@ class Variable(Tensor):
 
     def assign(self, value: Any) -> Variable:
         """Replace the value (same shape and dtype) and return the variable."""
+        if tracing.active and tracing.current() is not None:  # a pt.function trace: one step
+            return tracing.current().effect(Variable.assign, (self, value), {})
         self._data = self._converted(value, "assign")
         return self
 
@@ -238,6 +245,8 @@ class Variable(Tensor):
         happens in place only where the backend proves nothing else holds the array
         (see ``Backend.update_in_place``), else it makes a new one.
         """
+        if tracing.active and tracing.current() is not None:  # a pt.function trace: one step
+            return tracing.current().effect(Variable.assign_add, (self, delta), {})
         d = self._converted(delta, "assign_add")
         if not self._backend.update_in_place(self._data, d, False):
             self._data = self._backend.kernels["add"](self._data, d)
@@ -246,6 +255,8 @@ class Variable(Tensor):
     def assign_sub(self, delta: Any) -> Variable:
         """Subtract ``delta`` from the value and return the variable (in place when unobservable,
         as :meth:`assign_add`)."""
+        if tracing.active and tracing.current() is not None:  # a pt.function trace: one step
+            return tracing.current().effect(Variable.assign_sub, (self, delta), {})
         d = self._converted(delta, "assign_sub")
         if not self._backend.update_in_place(self._data, d, True):
             self._data = self._backend.kernels["subtract"](self._data, d)
@@ -265,6 +276,8 @@ class Variable(Tensor):
         >>> v.numpy().tolist()
         [1.0, 0.0, 0.0]
         """
+        if tracing.active and tracing.current() is not None:  # a pt.function trace: one step
+            return tracing.current().effect(Variable.__setitem__, (self, index, value), {})
         from .shapes import normalize_index  # shapes imports this module
 
         be = self._backend

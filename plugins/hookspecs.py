@@ -3,7 +3,8 @@
 A plugin is a module or object with functions decorated by
 ``polytape.plugins.hookimpl``, published under the entry-point group
 ``polytape`` (or registered at run time with :func:`polytape.plugins.register`).
-Hooks run once, when polytape first needs its registries, never per op.
+Hooks run once, when polytape first needs its registries, never per op
+(``polytape_compile_plan`` runs once per ``pt.function`` trace).
 """
 
 from __future__ import annotations
@@ -50,4 +51,22 @@ def polytape_conformance_cases(registry):
 
     Each case runs on every backend being certified; see
     :mod:`polytape.conformance` for the case format.
+    """
+
+
+@hookspec(firstresult=True)
+def polytape_compile_plan(backend, plan):
+    """Compile one ``pt.function`` trace whose ops all run on ``backend``; return the
+    compiled replay, or None to leave it to another plugin or to the plain replay.
+
+    ``plan`` is a :class:`polytape.function.Plan`: ``plan.steps`` (op calls, variable
+    reads and effects, in order), ``plan.parameters``, ``plan.outputs``, ``plan.info``
+    (each result's array type, dtype and shape when traced) and ``plan.last_use()``.
+    The replay takes the parameters' arrays (variables themselves) and returns the
+    output slots' arrays, as ``plan.compile()`` -- the plain replay -- does; a compiler
+    usually calls ``plan.compile(rewrite=...)`` with its own kernels for some steps
+    (``{step index: (function, input to reuse as out= or None)}``). The NumPy backend's
+    (``polytape.backends.numpy.plan``) writes elementwise results into dead temporaries.
+    Called once per trace, never per call; an exception falls back to the plain replay
+    with a warning.
     """

@@ -34,7 +34,8 @@ from .registry import BackendRegistry, CaseRegistry, OpRegistry
 __all__ = ["PluginSystem", "get_plugin_system", "reset_plugin_system", "GROUP"]
 
 GROUP = "polytape"
-_HOOKS = ("polytape_register_backends", "polytape_register_ops", "polytape_conformance_cases")
+_HOOKS = ("polytape_register_backends", "polytape_register_ops", "polytape_conformance_cases",
+          "polytape_compile_plan")
 
 
 def strict_mode() -> bool:

@@ -30,6 +30,18 @@ def polytape(backend: str) -> Callable[[], Any]:
     return sin_chain.polytape(backend, STEPS, x0())
 
 
+def polytape_function(backend: str) -> Callable[[], Any]:
+    return sin_chain.polytape_function(backend, STEPS, x0())
+
+
+def tf_function() -> Callable[[], Any]:
+    return sin_chain.tf_function(STEPS, x0())
+
+
+def jax_jit() -> Callable[[], Any]:
+    return sin_chain.jax_jit(STEPS, x0())
+
+
 def torch() -> Callable[[], Any]:
     return sin_chain.torch(STEPS, x0())
 

@@ -24,6 +24,18 @@ def polytape(backend: str) -> Callable[[], Any]:
     return sin_chain.polytape(backend, STEPS, X0)
 
 
+def polytape_function(backend: str) -> Callable[[], Any]:
+    return sin_chain.polytape_function(backend, STEPS, X0)
+
+
+def tf_function() -> Callable[[], Any]:
+    return sin_chain.tf_function(STEPS, X0)
+
+
+def jax_jit() -> Callable[[], Any]:
+    return sin_chain.jax_jit(STEPS, X0)
+
+
 def torch() -> Callable[[], Any]:
     return sin_chain.torch(STEPS, X0)
 

@@ -38,6 +38,9 @@ def variant(impl: Any) -> str:
         return ("forward-over-backward (pt.ForwardAccumulator around a tape)"
                 if _forward_over_backward() else "backward-over-backward (two nested tapes)")
     return {"torch": "backward-over-backward (autograd.grad with create_graph=True)",
+            "polytape_function": "forward-over-backward under pt.function",
+            "tf_function": "forward-over-backward under tf.function",
+            "jax_jit": "jax.jit(jvp of grad)",
             "autograd": "autograd.hessian_vector_product (backward-over-backward)",
             "tensorflow": "forward-over-backward (tf.autodiff.ForwardAccumulator)",
             "numpy": "closed form"}.get(impl.kind, "")
@@ -73,6 +76,54 @@ def polytape(backend: str) -> Callable[[], Any]:
             gv = pt.sum(g * v)
         return outer.gradient(gv, x)
     return run_nested
+
+
+def polytape_function(backend: str) -> Callable[[], Any]:
+    import polytape as pt
+
+    xn, vn = data()
+    with pt.use_backend(backend):
+        x, v = pt.constant(xn), pt.constant(vn)
+
+    @pt.function
+    def hvp(x: Any, v: Any) -> Any:
+        with pt.ForwardAccumulator(x, v) as acc:
+            with pt.GradientTape() as tape:
+                tape.watch(x)
+                y = pt.sum(pt.sin(x) * x * x) + 0.5 * pt.sum(x) ** 2
+            g = tape.gradient(y, x)
+        return acc.jvp(g)
+    return lambda: hvp(x, v)
+
+
+def tf_function() -> Callable[[], Any]:
+    import tensorflow as tf
+
+    xn, vn = data()
+    x, v = tf.constant(xn), tf.constant(vn)
+
+    @tf.function
+    def hvp(x: Any, v: Any) -> Any:
+        with tf.autodiff.ForwardAccumulator(x, v) as acc:
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                y = tf.reduce_sum(tf.sin(x) * x * x) + 0.5 * tf.reduce_sum(x) ** 2
+            g = tape.gradient(y, x)
+        return acc.jvp(g)
+    return lambda: hvp(x, v)
+
+
+def jax_jit() -> Callable[[], Any]:
+    import jax
+    import jax.numpy as jnp
+
+    xn, vn = data()
+    x, v = jnp.asarray(xn), jnp.asarray(vn)
+
+    def f(z: Any) -> Any:
+        return jnp.sum(jnp.sin(z) * z * z) + 0.5 * jnp.sum(z) ** 2
+    hvp = jax.jit(lambda x, v: jax.jvp(jax.grad(f), (x,), (v,))[1])
+    return lambda: hvp(x, v).block_until_ready()
 
 
 def torch() -> Callable[[], Any]:

@@ -27,6 +27,9 @@ def data() -> tuple[np.ndarray, np.ndarray]:
 
 def variant(impl: Any) -> str:
     return {"polytape": "GradientTape.jacobian (one backward pass per row)",
+            "polytape_function": "GradientTape.jacobian under pt.function (rows unrolled)",
+            "tf_function": "GradientTape.jacobian (pfor) under tf.function",
+            "jax_jit": "jax.jit(jax.jacrev)",
             "torch": "torch.autograd.functional.jacobian(vectorize=True)",
             "autograd": "autograd.jacobian",
             "tensorflow": "GradientTape.jacobian (pfor)",
@@ -46,6 +49,47 @@ def polytape(backend: str) -> Callable[[], Any]:
             y = pt.tanh(w @ x)
         return tape.jacobian(y, x)
     return run
+
+
+def polytape_function(backend: str) -> Callable[[], Any]:
+    import polytape as pt
+
+    wn, xn = data()
+    with pt.use_backend(backend):
+        w, x = pt.constant(wn), pt.constant(xn)
+
+    @pt.function
+    def jacobian(x: Any) -> Any:
+        with pt.GradientTape() as tape:
+            tape.watch(x)
+            y = pt.tanh(w @ x)
+        return tape.jacobian(y, x)
+    return lambda: jacobian(x)
+
+
+def tf_function() -> Callable[[], Any]:
+    import tensorflow as tf
+
+    wn, xn = data()
+    w, x = tf.constant(wn), tf.constant(xn[:, None])
+
+    @tf.function
+    def jacobian(x: Any) -> Any:
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = tf.tanh(w @ x)[:, 0]
+        return tf.reshape(tape.jacobian(y, x), (N, N))
+    return lambda: jacobian(x)
+
+
+def jax_jit() -> Callable[[], Any]:
+    import jax
+    import jax.numpy as jnp
+
+    wn, xn = data()
+    w, x = jnp.asarray(wn), jnp.asarray(xn)
+    jacobian = jax.jit(jax.jacrev(lambda v: jnp.tanh(w @ v)))
+    return lambda: jacobian(x).block_until_ready()
 
 
 def torch() -> Callable[[], Any]:

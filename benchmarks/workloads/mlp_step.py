@@ -44,6 +44,9 @@ def variant(impl: Any) -> str:
             return "loss with pt.log_softmax"
         return "loss composed from max/exp/sum/log (polytape has no log_softmax yet)"
     return {"torch": "F.cross_entropy; p.sub_(lr * g) under no_grad",
+            "polytape_function": "the polytape step under pt.function (pt.log_softmax)",
+            "tf_function": "the tensorflow step under tf.function",
+            "jax_jit": "jax.jit of grad + SGD (new parameter arrays each step)",
             "autograd": "log-softmax composed with autograd.numpy",
             "tensorflow": "tf.nn.softmax_cross_entropy_with_logits; assign_sub",
             "numpy": "hand-written forward and backward; in-place update"}.get(impl.kind, "")
@@ -75,6 +78,78 @@ def polytape(backend: str) -> Callable[[], Any]:
         for p, g in zip(params, grads):
             p.assign_sub(LR * g)
         return grads[1]
+    return run
+
+
+def polytape_function(backend: str) -> Callable[[], Any]:
+    import polytape as pt
+
+    xn, _, onehot_n, init = data()
+    with pt.use_backend(backend):
+        x = pt.constant(xn)
+        onehot = pt.constant(onehot_n)
+        params = [pt.Variable(p) for p in init]
+    w1, b1, w2, b2, w3, b3 = params
+
+    @pt.function
+    def step(x: Any, onehot: Any) -> Any:
+        with pt.GradientTape() as tape:
+            h1 = pt.relu(x @ w1 + b1)
+            h2 = pt.relu(h1 @ w2 + b2)
+            logp = pt.log_softmax(h2 @ w3 + b3, axis=-1)
+            loss = pt.sum(onehot * logp) * (-1.0 / BATCH)
+        grads = tape.gradient(loss, params)
+        for p, g in zip(params, grads):
+            p.assign_sub(LR * g)
+        return grads[1]
+    return lambda: step(x, onehot)
+
+
+def tf_function() -> Callable[[], Any]:
+    import tensorflow as tf
+
+    xn, _, onehot_n, init = data()
+    x = tf.constant(xn)
+    onehot = tf.constant(onehot_n)
+    params = [tf.Variable(p) for p in init]
+    w1, b1, w2, b2, w3, b3 = params
+
+    @tf.function
+    def step(x: Any, onehot: Any) -> Any:
+        with tf.GradientTape() as tape:
+            h1 = tf.nn.relu(x @ w1 + b1)
+            h2 = tf.nn.relu(h1 @ w2 + b2)
+            logits = h2 @ w3 + b3
+            loss = tf.reduce_mean(tf.nn.softmax_cross_entropy_with_logits(onehot, logits))
+        grads = tape.gradient(loss, params)
+        for p, g in zip(params, grads):
+            p.assign_sub(LR * g)
+        return grads[1]
+    return lambda: step(x, onehot)
+
+
+def jax_jit() -> Callable[[], Any]:
+    import jax
+    import jax.numpy as jnp
+
+    xn, _, onehot_n, init = data()
+    x, onehot = jnp.asarray(xn), jnp.asarray(onehot_n)
+    state = [[jnp.asarray(p) for p in init]]
+
+    def loss(ps: list[Any], x: Any, onehot: Any) -> Any:
+        w1, b1, w2, b2, w3, b3 = ps
+        h1 = jax.nn.relu(x @ w1 + b1)
+        h2 = jax.nn.relu(h1 @ w2 + b2)
+        return -jnp.sum(onehot * jax.nn.log_softmax(h2 @ w3 + b3, axis=-1)) / BATCH
+
+    @jax.jit
+    def step(ps: list[Any], x: Any, onehot: Any) -> Any:
+        grads = jax.grad(loss)(ps, x, onehot)
+        return [p - LR * g for p, g in zip(ps, grads)], grads[1]
+
+    def run() -> Any:
+        state[0], gb1 = step(state[0], x, onehot)
+        return gb1.block_until_ready()
     return run
 
 

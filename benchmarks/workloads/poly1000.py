@@ -76,6 +76,11 @@ def polytape_nadam() -> Any:
 
 
 def variant(impl: Any) -> str:
+    traced = {"polytape_function": "pt.optimizers.Nadam step under pt.function",
+              "tf_function": "tf.keras.optimizers.Nadam step under tf.function",
+              "jax_jit": "jax.jit of grad + the inline Nadam update"}
+    if impl.kind in traced:
+        return traced[impl.kind]
     if impl.kind == "polytape" and polytape_nadam() is not None:
         cls = polytape_nadam()
         return f"{cls.__module__}.Nadam"
@@ -106,6 +111,83 @@ def polytape(backend: str) -> Callable[[], Any]:
                     mse = pt.sum(pt.square(y - x @ w))
                 w.assign_sub(opt.delta(tape.gradient(mse, w)))
         return w.read_value()
+    return run
+
+
+def polytape_function(backend: str) -> Callable[[], Any]:
+    import polytape as pt
+
+    xn, yn, w0 = data()
+    with pt.use_backend(backend):
+        x, y = pt.constant(xn), pt.constant(yn)
+        w = pt.Variable(w0)
+
+    def run() -> Any:
+        w.assign(w0)
+        opt = pt.optimizers.Nadam(learning_rate=LR)
+
+        @pt.function  # a new optimizer per fit, so a new function: one trace per fit
+        def step(x: Any, y: Any) -> None:
+            with pt.GradientTape() as tape:
+                mse = pt.sum(pt.square(y - x @ w))
+            opt.apply_gradients([(tape.gradient(mse, w), w)])
+
+        for _ in range(STEPS):
+            step(x, y)
+        return w.read_value()
+    return run
+
+
+def tf_function() -> Callable[[], Any]:
+    import tensorflow as tf
+
+    xn, yn, w0 = data()
+    x, y = tf.constant(xn), tf.constant(yn)
+    w = tf.Variable(w0)
+
+    def run() -> Any:
+        w.assign(w0)
+        opt = tf.keras.optimizers.Nadam(learning_rate=LR)
+
+        @tf.function  # a new optimizer per fit, so a new function: one trace per fit
+        def step(x: Any, y: Any) -> None:
+            with tf.GradientTape() as tape:
+                mse = tf.reduce_sum(tf.square(y - x @ w))
+            opt.apply_gradients([(tape.gradient(mse, w), w)])
+
+        for _ in range(STEPS):
+            step(x, y)
+        return w.read_value()
+    return run
+
+
+def jax_jit() -> Callable[[], Any]:
+    import jax
+    import jax.numpy as jnp
+
+    xn, yn, w0 = data()
+    x, y = jnp.asarray(xn), jnp.asarray(yn)
+    grad = jax.grad(lambda w: jnp.sum(jnp.square(y - x @ w)))
+
+    @jax.jit
+    def step(w: Any, m: Any, v: Any, t: Any, u_product: Any) -> Any:
+        # InlineNadam's update with its Python counters as traced values.
+        g = grad(w)
+        b1, b2 = 0.9, 0.999
+        u_t = b1 * (1.0 - 0.5 * 0.96 ** (0.004 * t))
+        u_next = b1 * (1.0 - 0.5 * 0.96 ** (0.004 * (t + 1)))
+        u_prod = u_product * u_t
+        m = m + (g - m) * (1.0 - b1)
+        v = v + (g * g - v) * (1.0 - b2)
+        m_hat = m * (u_next / (1.0 - u_prod * u_next)) + g * ((1.0 - u_t) / (1.0 - u_prod))
+        v_hat = v * (1.0 / (1.0 - b2**t))
+        return w - m_hat * LR / (jnp.sqrt(v_hat) + 1e-7), m, v, u_prod
+
+    def run() -> Any:
+        w, m, v, u = jnp.asarray(w0), jnp.zeros_like(w0), jnp.zeros_like(w0), jnp.float32(1.0)
+        for t in range(1, STEPS + 1):
+            w, m, v, u = step(w, m, v, jnp.float32(t), u)
+        return w.block_until_ready()
     return run
 
 

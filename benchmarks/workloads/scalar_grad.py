@@ -29,6 +29,42 @@ def polytape(backend: str) -> Callable[[], Any]:
     return run
 
 
+def polytape_function(backend: str) -> Callable[[], Any]:
+    import polytape as pt
+
+    with pt.use_backend(backend):
+        x = pt.Variable(2.0)
+
+    @pt.function
+    def grad() -> Any:
+        with pt.GradientTape() as tape:
+            y = x**2 + 5 * x + 3
+        return tape.gradient(y, x)
+    return grad
+
+
+def tf_function() -> Callable[[], Any]:
+    import tensorflow as tf
+
+    x = tf.Variable(2.0)
+
+    @tf.function
+    def grad() -> Any:
+        with tf.GradientTape() as tape:
+            y = x**2 + 5 * x + 3
+        return tape.gradient(y, x)
+    return grad
+
+
+def jax_jit() -> Callable[[], Any]:
+    import jax
+    import jax.numpy as jnp
+
+    grad = jax.jit(jax.grad(lambda x: x**2 + 5 * x + 3))
+    x = jnp.float32(2.0)
+    return lambda: grad(x).block_until_ready()
+
+
 def torch() -> Callable[[], Any]:
     import torch as th
 

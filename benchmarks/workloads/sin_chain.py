@@ -30,6 +30,53 @@ def polytape(backend: str, steps: int, x0: np.ndarray) -> Callable[[], Any]:
     return run
 
 
+def polytape_function(backend: str, steps: int, x0: np.ndarray) -> Callable[[], Any]:
+    import polytape as pt
+
+    x = pt.constant(x0, backend=backend)
+
+    @pt.function
+    def grad(x: Any) -> Any:
+        with pt.GradientTape() as tape:
+            tape.watch(x)
+            y = x
+            for _ in range(steps):
+                y = pt.sin(y) * 1.01
+            s = pt.sum(y)
+        return tape.gradient(s, x)
+    return lambda: grad(x)
+
+
+def tf_function(steps: int, x0: np.ndarray) -> Callable[[], Any]:
+    import tensorflow as tf
+
+    x = tf.constant(x0)
+
+    @tf.function
+    def grad(x: Any) -> Any:
+        with tf.GradientTape() as tape:
+            tape.watch(x)
+            y = x
+            for _ in range(steps):
+                y = tf.sin(y) * 1.01
+            s = tf.reduce_sum(y)
+        return tape.gradient(s, x)
+    return lambda: grad(x)
+
+
+def jax_jit(steps: int, x0: np.ndarray) -> Callable[[], Any]:
+    import jax
+    import jax.numpy as jnp
+
+    def f(y: Any) -> Any:
+        for _ in range(steps):
+            y = jnp.sin(y) * SCALE
+        return jnp.sum(y)
+    grad = jax.jit(jax.grad(f))
+    x = jnp.asarray(x0)
+    return lambda: grad(x).block_until_ready()
+
+
 def torch(steps: int, x0: np.ndarray) -> Callable[[], Any]:
     import torch as th
 

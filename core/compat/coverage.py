@@ -20,7 +20,7 @@ __all__ = ["NAMES", "PARTIAL", "status", "render"]
 NAMES = """
 Variable constant convert_to_tensor Tensor TensorShape GradientTape custom_gradient
 stop_gradient identity cast is_tensor function executing_eagerly print gradients
-UnconnectedGradients recompute_grad Module device
+UnconnectedGradients recompute_grad Module device TensorSpec
 add subtract multiply divide truediv floordiv pow maximum minimum negative abs sign exp log
 sqrt square sin cos tanh sigmoid floor ceil round equal not_equal less less_equal greater
 greater_equal logical_and logical_or logical_not where add_n clip_by_value clip_by_norm
@@ -63,17 +63,20 @@ keras.utils.to_categorical keras.preprocessing keras.applications
 
 # What differs for names that exist (everything else implemented behaves as TensorFlow's).
 PARTIAL = {
-    "function": "runs the function eagerly (no graph, no tracing)",
+    "function": "traces by running once per signature, then replays the kernels; no autograph "
+                "(use tf.cond); jit_compile and reduce_retracing ignored",
     "gradients": "raises TensorFlow 2's eager error, as TensorFlow does",
     "device": "maps to the current backend's devices; soft placement as TensorFlow",
     "print": "prints to stdout by value; no summarize",
     "pad": "mode='CONSTANT' only",
     "one_hot": "last axis only",
     "cumsum": "exclusive=True not provided",
-    "cond": "eager Python branch",
+    "cond": "eager Python branch; inside tf.function, a traced predicate runs both branches "
+            "and selects with where",
     "while_loop": "eager Python loop; shape_invariants/parallel_iterations ignored",
     "map_fn": "eager loop; output structure read from fn's result",
-    "vectorized_map": "runs map_fn (no vectorizing compiler)",
+    "vectorized_map": "traces fn once and runs it on the batch with batching rules (map_fn "
+                      "where a rule is missing or a tape records)",
     "nn.embedding_lookup": "max_norm not provided",
     "compat.v1.nn.fused_batch_norm": "NHWC only; exponential_avg_factor=1 only",
     "config.list_physical_devices": "the current backend's devices",

@@ -12,7 +12,9 @@ metrics). Everything runs on the current polytape backend.
 What differs from TensorFlow, on purpose:
 
 * ``tf.gradients`` raises TensorFlow 2's eager error (polytape has no graph mode);
-  ``tf.function`` is accepted and runs the function eagerly;
+  ``tf.function`` traces by running the function once per input signature and replays
+  the recorded kernels (:mod:`polytape.function`), with no autograph: Python ``if`` on a
+  tensor raises ``TracingError``, use ``tf.cond``;
 * a name, attribute or argument polytape does not provide raises
   :class:`~polytape.NotProvidedError` (an ``AttributeError`` and a ``TypeError``) whose
   message starts "polytape does not provide" (e.g. ``tf.data``), rather than some
@@ -68,6 +70,7 @@ from polytape.errors import (
     ShapeError,
     unsupported,
 )
+from polytape.function import functions_run_eagerly, run_functions_eagerly
 from polytape.nn import convolution as _conv
 
 __version__ = pt.__version__
@@ -121,6 +124,7 @@ Tensor = pt.Tensor
 TensorShape = pt.TensorShape
 Variable = pt.Variable
 GradientTape = pt.GradientTape
+TensorSpec = pt.TensorSpec
 UnconnectedGradients = pt.UnconnectedGradients
 custom_gradient = pt.custom_gradient
 Module = pt.Module
@@ -191,11 +195,22 @@ def executing_eagerly() -> builtins.bool:
     return True
 
 
-def function(func: Callable[..., Any] | None = None, **kwargs: Any) -> Any:
-    """``tf.function`` as a no-op decorator: the function runs eagerly, op by op."""
-    if func is None:
-        return lambda f: f
-    return func
+def function(func: Callable[..., Any] | None = None, input_signature: Any = None,
+             autograph: builtins.bool = True, jit_compile: Any = None,
+             reduce_retracing: builtins.bool = False, name: str | None = None,
+             **kwargs: Any) -> Any:
+    """``tf.function``: :func:`polytape.function` (trace once per input signature, then replay).
+
+    ``autograph`` is accepted but nothing is converted: Python ``if``/``while`` on a tensor
+    raise ``TracingError`` pointing at ``tf.cond``. ``jit_compile`` and ``reduce_retracing``
+    are accepted and ignored (a backend's ``polytape_compile_plan`` hook compiles plans;
+    polytape traces once per concrete shape).
+    """
+    unsupported(kwargs, "tf.function")
+
+    def make(f: Callable[..., Any]) -> Any:
+        return pt.Function(f, input_signature, name, api="tf.function")
+    return make if func is None else make(func)
 
 
 def print(*inputs: Any, sep: str = " ", end: str = "\n", output_stream: Any = None,
@@ -958,8 +973,8 @@ config = _namespace("config", "``tf.config``: the current backend's devices.", {
     "list_logical_devices": _devices.list_logical_devices,
     "set_soft_device_placement": _devices.set_soft_device_placement,
     "get_soft_device_placement": _devices.get_soft_device_placement,
-    "run_functions_eagerly": _devices._accepted,
-    "functions_run_eagerly": lambda: True,
+    "run_functions_eagerly": run_functions_eagerly,
+    "functions_run_eagerly": functions_run_eagerly,
     "set_visible_devices": _devices._accepted,
     "experimental": _namespace("config.experimental", "``tf.config.experimental``.", {
         "set_memory_growth": _devices._accepted,

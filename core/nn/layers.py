@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from .. import ops
+from .. import ops, tracing
 from .. import random as pt_random
 from ..backend_selection import get_backend
 from ..creation import constant
@@ -429,11 +429,16 @@ class Dropout(Layer):
     def call(self, inputs: Tensor, training: bool = False) -> Tensor:
         if not training or self.rate == 0.0:
             return inputs
-        rng = pt_random.host_generator(self.seed)
-        keep = rng.random(inputs.shape) >= self.rate
-        scale = constant(keep / (1.0 - self.rate), dtype=inputs.dtype, backend=inputs._backend,
-                         device=inputs.device)
-        return inputs * scale
+        return inputs * _dropout_scale(inputs, self.rate, self.seed)
+
+
+@tracing.effectful  # inside pt.function: a fresh mask on every call
+def _dropout_scale(inputs: Tensor, rate: float, seed: int | None) -> Tensor:
+    """A random mask like ``inputs``: 0 with probability ``rate``, else ``1 / (1 - rate)``."""
+    rng = pt_random.host_generator(seed)
+    keep = rng.random(inputs.shape) >= rate
+    return constant(keep / (1.0 - rate), dtype=inputs.dtype, backend=inputs._backend,
+                    device=inputs.device)
 
 
 class InputLayer(Layer):
