@@ -56,6 +56,7 @@ from .errors import (
     NotProvidedError,
     PluginError,
     PolytapeError,
+    ShapeAttributeError,
     ShapeError,
     TapeError,
 )
@@ -95,7 +96,8 @@ __all__ = [
     "Tensor", "TensorShape", "Variable", "GradientTape", "UnconnectedGradients", "custom_gradient",
     "constant", "convert_to_tensor", "zeros", "ones", "full", "zeros_like", "ones_like",
     "full_like", "to_backend", "set_backend", "use_backend", "get_backend", "current_backend",
-    "list_backends", "PolytapeError", "InvalidArgumentError", "ShapeError", "DTypeError",
+    "list_backends", "PolytapeError", "InvalidArgumentError", "ShapeError", "ShapeAttributeError",
+    "DTypeError",
     "ArgumentTypeError",
     "BackendNotFoundError", "BackendUnavailableError", "BackendMismatchError", "TapeError",
     "PluginError", *_ops_all,

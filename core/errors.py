@@ -11,6 +11,7 @@ __all__ = [
     "PolytapeError",
     "InvalidArgumentError",
     "ShapeError",
+    "ShapeAttributeError",
     "DTypeError",
     "ArgumentTypeError",
     "BackendNotFoundError",
@@ -33,6 +34,11 @@ class InvalidArgumentError(PolytapeError, ValueError):
 
 class ShapeError(PolytapeError, ValueError):
     """Shapes that do not fit the op; the message names the op and the shapes."""
+
+
+class ShapeAttributeError(ShapeError, AttributeError):
+    """A tensor attribute the tensor's shape does not have (``x.mT`` of a 1-D tensor): a
+    :class:`ShapeError` that is also an ``AttributeError``, so ``hasattr`` answers False."""
 
 
 class DTypeError(PolytapeError, TypeError):

@@ -37,12 +37,13 @@ def _getitem(x: Any, index: Any) -> Any:
 
 def _index_add(scatter_add: Kernel, base: Any, values: Any, index: Any) -> Any:
     # Arrays first, the index (an attribute) last: the kernel calling convention.
-    out = base.copy()
+    scalar = isinstance(base, np.generic)  # the NumPy backend's 0-d values: not assignable
+    out = np.array(base) if scalar else base.copy()
     if is_basic(index):
         out[index] += values
     else:
         scatter_add(out, index, values)  # repeated positions accumulate
-    return out
+    return out[()] if scalar else out
 
 
 def _erf(xp: Any, erf: Kernel, x: Any) -> Any:
