@@ -126,6 +126,15 @@ def _integer_by_zero_is_zero(fn: Kernel, x: torch.Tensor, y: torch.Tensor) -> to
     return torch.where(zero, torch.zeros_like(out), out)
 
 
+def _remainder(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``x % y``; a zero result takes ``y``'s sign, as NumPy's and the standard's do (torch's
+    keeps ``x``'s: ``-0.0 % 5.0`` is ``-0.0`` there)."""
+    out = _integer_by_zero_is_zero(torch.remainder, x, y)
+    if not out.is_floating_point():
+        return out
+    return torch.where(out == 0, torch.copysign(out, y.to(out.dtype)), out)
+
+
 # Integer types by item size: `where` selects bit patterns through them.
 _SAME_SIZE_INT = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
 
@@ -268,6 +277,6 @@ def make_kernels(device: Callable[[], torch.device]) -> dict[str, Kernel]:
         "relu": _relu, "relu_backward": relu_backward, "abs": _abs, "sign": _sign,
         "power": _power, "where": where, "matmul": _matmul, "einsum": _einsum,
         "floor_divide": partial(_integer_by_zero_is_zero, torch.floor_divide),
-        "remainder": partial(_integer_by_zero_is_zero, torch.remainder),
+        "remainder": _remainder,
         "getitem": getitem, "index_add": index_add, "linspace": partial(_linspace, device),
     }
