@@ -279,7 +279,7 @@ def _mT(self: Tensor) -> Tensor:
 
 def _to_device(self: Tensor, device: str, /, *, stream: Any = None) -> Tensor:
     """The tensor on ``device`` of its own backend (the standard's ``to_device``)."""
-    return to_backend(self, self._backend, device)
+    return to_backend(self, self._backend, self._backend.normalize_device(device))
 
 
 def _complex(self: Tensor) -> complex:

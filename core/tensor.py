@@ -111,7 +111,11 @@ class Tensor:
         # know none of them, and None means "not asked" in the protocol.
         kwargs = {k: v for k, v in (("stream", stream), ("max_version", max_version),
                                     ("dl_device", dl_device), ("copy", copy)) if v is not None}
-        return _exportable(self._data).__dlpack__(**kwargs)
+        try:
+            return _exportable(self._data).__dlpack__(**kwargs)
+        except RuntimeError as exc:  # torch's way of saying no (e.g. to another device)
+            raise BufferError(f"__dlpack__: backend {self.backend!r} cannot export a tensor on "
+                              f"{self.device} as asked ({kwargs}): {exc}") from exc
 
     def __dlpack_device__(self) -> tuple[Any, int]:
         """``(device type, device id)`` of the array, as DLPack's ``DLDeviceType`` numbers it."""
@@ -306,17 +310,11 @@ class Variable(Tensor):
         self._data = k["where"](k["greater"](hit, k["zeros"]((), hit.dtype)), placed, self._data)
 
     def _update_part(self, index: Any, delta: Any, subtract: bool) -> None:
-        # v[index] += delta, in place where the backend proves no one can see it (as
-        # assign_add); basic indices name each position once, so a scatter-add is exact.
-        from polytape.backends.array_api.indexing import is_basic
-
-        idx, current = self._selected(index)
+        # v[index] = v[index] +- delta. Never in place: a slice of v (a view on NumPy and
+        # PyTorch) holds the array whenever this runs, and keeps the values it was read with.
+        _, current = self._selected(index)
         d = self._converted_part(delta, tuple(current.shape))
         k = self._backend.kernels
-        if is_basic(idx):
-            full = k["index_add"](k["zeros"](tuple(self._data.shape), self._data.dtype), d, index=idx)
-            if self._backend.update_in_place(self._data, full, subtract):
-                return
         self.__setitem__(index, wrap(k["subtract" if subtract else "add"](current, d), self._backend))
 
     def _selected(self, index: Any) -> tuple[Any, Any]:
@@ -375,7 +373,7 @@ class VariableSlice(Tensor):
     that can also write new ones back to them, as TensorFlow's sliced variables do.
 
     ``assign`` is TensorFlow's; ``assign_add``/``assign_sub`` are polytape's (TensorFlow's
-    slices have only ``assign``) and update in place where ``assign_add`` would. Each writes
+    slices have only ``assign``). Each writes
     to the variable's *current* values at ``index`` and returns the variable; the slice
     itself keeps the values it was read with.
 
