@@ -12,6 +12,7 @@ __all__ = [
     "InvalidArgumentError",
     "ShapeError",
     "ShapeAttributeError",
+    "IndexShapeError",
     "DTypeError",
     "ArgumentTypeError",
     "BackendNotFoundError",
@@ -39,6 +40,12 @@ class ShapeError(PolytapeError, ValueError):
 class ShapeAttributeError(ShapeError, AttributeError):
     """A tensor attribute the tensor's shape does not have (``x.mT`` of a 1-D tensor): a
     :class:`ShapeError` that is also an ``AttributeError``, so ``hasattr`` answers False."""
+
+
+class IndexShapeError(ShapeError, IndexError):
+    """An index that does not fit the tensor (out of range, too many indices, a mask of the
+    wrong shape): a :class:`ShapeError` that is also the ``IndexError`` NumPy and the Array
+    API standard raise there."""
 
 
 class DTypeError(PolytapeError, TypeError):

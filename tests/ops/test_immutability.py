@@ -148,10 +148,10 @@ def test_bad_updates_raise_and_leave_the_variable_unchanged(backend: str, how: s
     for index, value, error in [
             (slice(0, 2), [1.0, 2.0, 3.0], pt.ShapeError),          # does not fit the selection
             (0, pt.constant([1, 2], dtype=pt.int32), pt.DTypeError),  # a dtype to cast first
-            (7, 1.0, pt.ShapeError),                                # out of range
-            ((0, 0, 0), 1.0, pt.ShapeError),                        # too many indices
-            ([0, 5], 1.0, pt.ShapeError),                           # an integer array out of range
-            (pt.constant([True, False, True]), 1.0, pt.ShapeError),  # a mask of the wrong length
+            (7, 1.0, pt.IndexShapeError),                           # out of range
+            ((0, 0, 0), 1.0, pt.IndexShapeError),                   # too many indices
+            ([0, 5], 1.0, pt.IndexShapeError),                      # an integer array out of range
+            (pt.constant([True, False, True]), 1.0, pt.IndexShapeError),  # a mask of the wrong length
             (pt.constant([0.5]), 1.0, pt.DTypeError)]:              # not an index
         with pytest.raises(error):
             update(index, value)
@@ -166,3 +166,15 @@ def test_zero_d_bool_masks_index_as_in_numpy(backend: str) -> None:
     assert y.shape == (1,) and y.numpy().tolist() == [3.0]
     assert x[pt.constant(False)].shape == (0,)
     assert float(tape.gradient(loss, x)) == 2.0
+
+
+def test_index_errors_are_index_errors_as_in_numpy(backend: str) -> None:
+    # The standard (and NumPy) raise IndexError for an index that does not fit; polytape's
+    # IndexShapeError is one, and a ShapeError too.
+    x = pt.constant([[1.0, 2.0], [3.0, 4.0]])
+    for index in (5, (0, 0, 0), pt.constant([True, False, True]), [0, 9]):
+        with pytest.raises(IndexError):
+            x[index]
+        assert isinstance(pytest.raises(pt.ShapeError, x.__getitem__, index).value, pt.IndexShapeError)
+    with pytest.raises(IndexError):
+        pt.constant(False)[pt.zeros((0,), dtype=pt.bool)]  # a 1-d mask on a 0-d tensor
