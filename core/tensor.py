@@ -277,9 +277,7 @@ class Variable(Tensor):
         >>> v[1:].assign([5.0, 6.0]).numpy().tolist()
         [1.0, 5.0, 6.0]
         """
-        from .shapes import getitem  # shapes imports this module
-
-        out = getitem(self, index)
+        out = Tensor.__getitem__(self, index)  # shapes.getitem, installed by polytape.ops
         # Same layout, so the tensor the tape recorded becomes the slice itself.
         out.__class__ = VariableSlice
         _slice_origins[id(out)] = (weakref.ref(out, _forget_origin(id(out))), self, index)
