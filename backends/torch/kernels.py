@@ -219,8 +219,23 @@ def _positive_steps(shape: Sequence[int], index: Any) -> tuple[tuple[int, ...], 
     return tuple(flips), tuple(new)
 
 
+def _empty_masks_as_indices(index: Any) -> Any:
+    """NumPy reads a boolean mask as the integer arrays of its nonzero positions, so an empty
+    mask selects nothing along any axis length; torch insists on matching lengths."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if not any(isinstance(p, torch.Tensor) and p.dtype is torch.bool and p.ndim and not p.numel()
+               for p in parts):
+        return index
+    out: list[Any] = []
+    for p in parts:
+        empty = isinstance(p, torch.Tensor) and p.dtype is torch.bool and p.ndim and not p.numel()
+        out.extend(torch.nonzero(p, as_tuple=True) if empty else (p,))
+    return tuple(out)
+
+
 def getitem(x: torch.Tensor, index: Any) -> torch.Tensor:
     """``x[index]`` with NumPy's rules, negative slice steps included (torch refuses those)."""
+    index = _empty_masks_as_indices(index)
     plan = _positive_steps(x.shape, index)
     if plan is not None:
         x, index = torch.flip(x, plan[0]), plan[1]
@@ -229,6 +244,7 @@ def getitem(x: torch.Tensor, index: Any) -> torch.Tensor:
 
 def index_add(base: torch.Tensor, values: torch.Tensor, index: Any) -> torch.Tensor:
     """A copy of ``base`` with ``values`` added at ``base[index]``; repeated positions add up."""
+    index = _empty_masks_as_indices(index)
     plan = _positive_steps(base.shape, index)
     if plan is not None:
         flipped = index_add(torch.flip(base, plan[0]), values, plan[1])

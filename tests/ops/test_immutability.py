@@ -178,3 +178,17 @@ def test_index_errors_are_index_errors_as_in_numpy(backend: str) -> None:
         assert isinstance(pytest.raises(pt.ShapeError, x.__getitem__, index).value, pt.IndexShapeError)
     with pytest.raises(IndexError):
         pt.constant(False)[pt.zeros((0,), dtype=pt.bool)]  # a 1-d mask on a 0-d tensor
+
+
+def test_an_empty_mask_selects_nothing_along_any_length(backend: str) -> None:
+    # NumPy reads a mask as the integer arrays of its nonzero positions (the official
+    # suite's getitem_masking draws such masks); torch alone would raise.
+    ref = np.arange(6.0).reshape(3, 2)
+    x = pt.Variable(ref)
+    empty = np.zeros((0,), bool)
+    with pt.GradientTape() as tape:
+        y = x[pt.constant(empty)]
+        loss = pt.sum(y)
+    assert y.shape == ref[empty].shape == (0, 2)
+    assert tape.gradient(loss, x).numpy().tolist() == [[0.0, 0.0]] * 3
+    assert pt.constant([False])[pt.constant(empty)].shape == (0,)
