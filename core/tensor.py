@@ -139,7 +139,7 @@ class Tensor:
     def __index__(self) -> int:
         if self.dtype.kind not in "iu" or self.ndim != 0:
             raise ArgumentTypeError(f"only 0-d integer tensors can be used as an index, got "
-                            f"shape {self.shape} dtype {self.dtype}")
+                                    f"shape {self.shape} dtype {self.dtype}")
         return int(self._scalar("index"))
 
     def __len__(self) -> int:
@@ -308,8 +308,9 @@ class Variable(Tensor):
         self._data = k["where"](k["greater"](hit, k["zeros"]((), hit.dtype)), placed, self._data)
 
     def _update_part(self, index: Any, delta: Any, subtract: bool) -> None:
-        # v[index] = v[index] +- delta. Never in place: a slice of v (a view on NumPy and
-        # PyTorch) holds the array whenever this runs, and keeps the values it was read with.
+        # v[index] = v[index] +- delta. Never in place (Backend.update_in_place): the slice
+        # this is called on, a view of v's array on NumPy and PyTorch for basic indices,
+        # holds that array and must keep the values it was read with.
         _, current = self._selected(index)
         d = self._converted_part(delta, tuple(current.shape))
         k = self._backend.kernels
@@ -371,9 +372,8 @@ class VariableSlice(Tensor):
     that can also write new ones back to them, as TensorFlow's sliced variables do.
 
     ``assign`` is TensorFlow's; ``assign_add``/``assign_sub`` are polytape's (TensorFlow's
-    slices have only ``assign``). Each writes
-    to the variable's *current* values at ``index`` and returns the variable; the slice
-    itself keeps the values it was read with.
+    slices have only ``assign``). Each writes to the variable's *current* values at
+    ``index`` and returns the variable; the slice itself keeps the values it was read with.
 
     >>> import polytape as pt
     >>> v = pt.Variable([[1.0, 2.0], [3.0, 4.0]])
