@@ -334,7 +334,7 @@ class Certificate:
                          f"{c['skipped']} | {worst_txt} | {sum(r.duration for r in rs):.1f} s |")
         lines.append("")
         lines += self._overrides_markdown(b, results)
-        lines += ulp_markdown(results)
+        lines += ulp_markdown(results, self.run.get("ulp_reference"))
         if matrix["ops"]:
             lines += [f"### Coverage matrix: op × dtype ({len(matrix['ops'])} ops)", "",
                       "<details><summary>op × dtype table</summary>", "",

@@ -2,7 +2,7 @@
 
 Usage::
 
-    polytape conformance [--backend NAME[:DEVICE]]... [--dtype D]... [-k EXPR]
+    polytape conformance [--backend NAME[:DEVICE]]... [--dtype D]... [-k EXPR] [-n N|auto]
                          [--report FILE.json] [--markdown FILE.md] [--html FILE.html]
                          [--junitxml FILE.xml] [--overwrite]
                          [--xfail-file [NAME=]FILE]... [--list] [-v] [-- PYTEST-ARGS...]
@@ -26,6 +26,7 @@ and :mod:`~polytape.conformance.merge`); they run nothing.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import sys
 import tempfile
@@ -66,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="draw N more random inputs per op, dtype and sample (default 0)")
     p.add_argument("--seed", type=int, default=0, metavar="S",
                    help="seed of the random draws; printed and stored in the certificate")
+    p.add_argument("-n", dest="numprocesses", default=None, metavar="N|auto",
+                   help="run the cases in N worker processes (pytest-xdist; 'auto': one per "
+                        "CPU); the certificate is the same as a serial run's")
     p.add_argument("-k", dest="keyword", default=None, metavar="EXPR",
                    help="only cases whose id matches the pytest -k expression, e.g. 'exp and float16'")
     p.add_argument("--report", default=None, metavar="FILE.json",
@@ -117,6 +121,9 @@ def pytest_args(options: argparse.Namespace, extra: Sequence[str], inifile: str)
         args += ["--polytape-samples", str(options.samples), "--polytape-seed", str(options.seed)]
     if options.keyword:
         args += ["-k", options.keyword]
+    if options.numprocesses is not None:
+        # Plugin autoload is off (hermetic runs): load xdist by name.
+        args += ["-p", "xdist.plugin", "-n", str(options.numprocesses)]
     if options.list:
         args += ["--collect-only"]
     else:
@@ -147,7 +154,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     if "--" in argv:
         i = argv.index("--")
         argv, extra = argv[:i], argv[i + 1:]
-    options = build_parser().parse_args(argv)
+    parser = build_parser()
+    options = parser.parse_args(argv)
+    if options.numprocesses is not None:
+        if importlib.util.find_spec("xdist") is None:
+            parser.error(f"-n {options.numprocesses}: running in parallel needs pytest-xdist, "
+                         "which is not installed (pip install 'polytape[xdist]')")
+        if options.numprocesses != "auto" and not options.numprocesses.isdigit():
+            parser.error(f"-n: expected a number of processes or 'auto', got "
+                         f"{options.numprocesses!r}")
     if options.list:
         print(_backend_listing())
     with tempfile.TemporaryDirectory(prefix="polytape-conformance-") as tmp:

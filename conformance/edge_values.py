@@ -13,7 +13,8 @@ A result must have:
 * the sign of a zero the reference gives (``sin(-0.0)`` is ``-0.0``), except for ops where
   the standard leaves it implementation-defined (:data:`ANY_ZERO_SIGN`);
 * every finite value within the op's ULP bound (:func:`polytape.conformance.ulp.ulp_bound`)
-  of the unrounded float64 reference.
+  of the unrounded float64 reference -- in float64, of the exact value (mpmath at 128 bits,
+  :mod:`polytape.conformance.extended_reference`) where mpmath has the function.
 
 Polytape's documented choices (docs/edge-values.md): ``floor_divide`` and
 ``remainder`` are checked on finite operands only (NumPy and PyTorch disagree on
@@ -33,11 +34,13 @@ import polytape as pt
 
 from .cases import FLOAT_DTYPES, ConformanceCase
 from .checks import as_float64, assert_dtype, current_measurement, round_to
+from .extended_reference import float64_ulp_errors
 from .tolerances import Tolerance
 from .ulp import PRECISION, ulp, ulp_bound, ulp_error
 
 __all__ = ["edge_value_cases", "special_values", "UNARY", "BINARY", "REDUCTIONS",
-           "ANY_ZERO_SIGN"]
+           "ANY_ZERO_SIGN", "check_edges", "largest_finite", "large_arguments", "near_overflow",
+           "rounded_to"]
 
 # max(-0.0, +0.0) and relu(-0.0) may return either zero (IEEE 754 maxNum, Array API).
 # sign(-0.0): NumPy gives +0.0 in float32, -0.0 in bfloat16; either is a zero.
@@ -46,7 +49,8 @@ ANY_ZERO_SIGN = frozenset({"sign", "maximum", "minimum", "relu", "sum", "mean", 
                            "prod", "clip"})
 
 
-def _largest(dtype: str) -> float:
+def largest_finite(dtype: str) -> float:
+    """The largest finite number of ``dtype``."""
     p, emin = PRECISION[dtype]
     return float((2 - 2.0 ** (1 - p)) * 2.0 ** (-emin + 1))
 
@@ -56,14 +60,14 @@ def special_values(dtype: str) -> np.ndarray:
     p, emin = PRECISION[dtype]
     tiny = 2.0 ** emin
     denorm = 2.0 ** (emin - p + 1)
-    big = _largest(dtype)
+    big = largest_finite(dtype)
     vals = [math.nan, math.inf, -math.inf, 0.0, -0.0, denorm, -denorm, 3 * denorm, tiny, -tiny,
             big, -big, 1.0, -1.0, 0.5, -0.5, 1.5, -1.5, 2.5, -2.5, 3.5, 2.0, -3.0,
             1e-3, -0.75, 10.0]
     return np.asarray(vals, dtype=np.float64)
 
 
-def _large_arguments(dtype: str) -> list[float]:
+def large_arguments(dtype: str) -> list[float]:
     """Arguments of periodic functions far from 0, up to the dtype's range (NumPy float64's
     ``sin`` reduces them exactly)."""
     return {"float64": [100.0, 1e5, 1e10, 1e22, 1e300, -1e16, 2.0 ** 60],
@@ -72,7 +76,7 @@ def _large_arguments(dtype: str) -> list[float]:
             "bfloat16": [100.0, 1e5, 1e10, 3e38]}[dtype]
 
 
-def _near_overflow(dtype: str) -> list[float]:
+def near_overflow(dtype: str) -> list[float]:
     """Arguments of exp-like functions around where the result over- and underflows."""
     return {"float64": [700.0, 709.0, 710.0, -740.0, -745.0, -746.0, 50.0, -50.0, 40.0],
             "float32": [88.0, 89.0, -100.0, -104.0, -110.0, 40.0, -40.0, 20.0],
@@ -154,7 +158,7 @@ def _lse(x: np.ndarray, axis: int) -> np.ndarray:
 
 def _rows(dtype: str) -> np.ndarray:
     """Rows for reductions: NaN, infinities of both signs, near-overflow, all equal, -inf."""
-    big = _largest(dtype)
+    big = largest_finite(dtype)
     hot = {"float64": 1000.0, "float32": 1000.0, "float16": 1e4, "bfloat16": 1e4}[dtype]
     half_step = {"float64": 0.5, "float32": 0.5, "float16": 8.0, "bfloat16": 64.0}[dtype]
     inf, nan = math.inf, math.nan
@@ -200,20 +204,24 @@ REDUCTIONS: dict[str, tuple[Callable[..., Any], dict]] = {
 }
 
 
-def _rounded(values: Any, dtype: str) -> np.ndarray:
+def rounded_to(values: Any, dtype: str) -> np.ndarray:
+    """``values`` rounded to ``dtype`` as float64 (overflowing to +-inf where they must)."""
     with np.errstate(over="ignore"):  # 1e300 in float32 is meant to become inf
         return round_to(np.asarray(values, dtype=np.float64), dtype)
 
 
 # -- comparing ---------------------------------------------------------------------------------------
 def check_edges(op: str, result: Any, expected: np.ndarray, inputs: list[np.ndarray], dtype: str,
-                out_dtype: str, bound: float | None = None, floor: float = 0.0) -> float:
+                out_dtype: str, bound: float | None = None, floor: float = 0.0,
+                record_ulp: bool = True, signed_zeros: bool = True) -> float:
     """Compare ``result`` with the float64 ``expected`` (NaN, infinities, zero signs, ULPs).
 
     ``floor`` > 0 measures ULPs at ``max(|expected|, floor)``: for results that are
     differences of O(1) terms (``log_softmax``), whose error is absolute.
     Returns the worst error in ULPs of ``out_dtype`` and records it in the running case's
-    measurement; fails naming the first offending input.
+    measurement (its ULP column too, unless ``record_ulp`` is false: a derivative's error
+    is not the op's); fails naming the first offending input. ``signed_zeros=False``
+    accepts either zero where the reference has one.
     """
     a = as_float64(result)
     e = np.asarray(expected, dtype=np.float64)
@@ -235,11 +243,11 @@ def check_edges(op: str, result: Any, expected: np.ndarray, inputs: list[np.ndar
     if (nan_a != nan_e).any():
         raise where(nan_a != nan_e, "NaN where the reference has none" if nan_a[nan_a != nan_e]
                     .any() else "no NaN where the reference (IEEE 754 / Array API) has one")
-    rounded = _rounded(e, out_dtype)
+    rounded = rounded_to(e, out_dtype)
     inf_e = np.isinf(rounded)
     if (a[inf_e] != rounded[inf_e]).any() or (np.isinf(a) & ~inf_e & ~nan_e).any():
         raise where((np.isinf(a) | inf_e) & (a != rounded), "infinity mismatch")
-    if op not in ANY_ZERO_SIGN:
+    if signed_zeros and op not in ANY_ZERO_SIGN:
         zero = (rounded == 0) & (a == 0)
         bad = zero & (np.signbit(a) != np.signbit(rounded))
         if bad.any():
@@ -252,12 +260,18 @@ def check_edges(op: str, result: Any, expected: np.ndarray, inputs: list[np.ndar
                             0.0)
     else:
         errs = np.where(finite, ulp_error(a, e, out_dtype), 0.0)
+        if out_dtype == "float64" and bound is None:
+            # Finite float64 results: against the exact value where mpmath has the function.
+            precise = float64_ulp_errors(op, inputs, a, e)
+            if precise is not None:
+                errs = np.where(finite & ~np.isnan(precise), precise, errs)
     worst = float(errs.max()) if errs.size else 0.0
     limit = bound if bound is not None else ulp_bound(op, out_dtype)
     m = current_measurement()
     if m is not None:
         m.add(worst, worst / limit, Tolerance(0.0, limit, f"{limit:g} ULP"))
-        m.add_ulp(worst)
+        if record_ulp:
+            m.add_ulp(worst)
     if worst > limit:
         raise where(errs > limit, f"{worst:.3g} ULPs from the reference (bound {limit:g})")
     return worst
@@ -267,12 +281,12 @@ def check_edges(op: str, result: Any, expected: np.ndarray, inputs: list[np.ndar
 def _unary_inputs(op: str, extra: tuple[str, ...], dtype: str) -> np.ndarray:
     vals = list(special_values(dtype))
     if "periodic" in extra:
-        vals += _large_arguments(dtype) + [math.pi / 2, math.pi, -math.pi / 2, 3 * math.pi / 4]
+        vals += large_arguments(dtype) + [math.pi / 2, math.pi, -math.pi / 2, 3 * math.pi / 4]
     if "overflow" in extra:
-        vals += _near_overflow(dtype)
+        vals += near_overflow(dtype)
     if "domain" in extra:
         vals += _DOMAIN.get(op, [])
-    return _rounded(np.asarray(vals), dtype)
+    return rounded_to(np.asarray(vals), dtype)
 
 
 def _unary_case(op: str) -> ConformanceCase:
@@ -297,7 +311,7 @@ def _binary_case(op: str) -> ConformanceCase:
 
     def fn(backend: str, dt: Any) -> None:
         dtype = str(dt)
-        v = _rounded(np.concatenate([special_values(dtype), _BINARY_EXTRA]), dtype)
+        v = rounded_to(np.concatenate([special_values(dtype), _BINARY_EXTRA]), dtype)
         if op in _FINITE_ONLY:
             v = v[np.isfinite(v) & (np.abs(v) < 1e4)]
         x, y = (a.ravel() for a in np.meshgrid(v, v, indexing="ij"))
@@ -320,7 +334,7 @@ def _reduction_case(op: str) -> ConformanceCase:
 
     def fn(backend: str, dt: Any) -> None:
         dtype = str(dt)
-        x = _rounded(_rows(dtype), dtype)
+        x = rounded_to(_rows(dtype), dtype)
         with np.errstate(all="ignore"):
             expected = np.asarray(ref(x, **attrs), dtype=np.float64)
             result = getattr(pt, op)(pt.constant(x, dtype=dtype), **attrs)

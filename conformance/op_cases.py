@@ -10,7 +10,8 @@ its recipe in :mod:`polytape.conformance.recipes`:
   (random-projection test: ``<J^T u, v>`` against ``<u, (f(x+hv) - f(x-hv)) / 2h>``);
 * **second order** -- nested tapes' Hessian-vector products, against the reference
   (other dtypes) or finite differences of the tape's own float64 gradient;
-* **forward mode** -- ``pt.ForwardAccumulator``'s JVP against finite differences.
+* **forward mode** -- ``pt.ForwardAccumulator``'s JVP against finite differences, and
+  against the reference backend's float64 JVP.
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from polytape.optable import CREATION_KERNELS, OPS
 
 from .cases import ConformanceCase
 from .checks import as_float64, assert_close, assert_dtype, current_measurement, round_to
-from .recipes import RECIPES, Recipe, Sample, draw, dtype_names, recipe_for
+from .recipes import RECIPES, Recipe, Sample, draw, dtype_names, public_attribute, recipe_for
 from .tolerances import EXACT, Tolerance, tolerance
 
 __all__ = ["value_cases", "gradient_cases", "second_order_cases", "jvp_cases",
@@ -39,7 +40,7 @@ FLOATS = ("float16", "bfloat16", "float32", "float64")
 def _ops() -> list[tuple[str, bool]]:
     """``(name, differentiable)`` of every op in the table, and of every public function
     that has a recipe although it is not a table op (compositions such as ``var``)."""
-    names = set(OPS) | {n for n in RECIPES if n not in OPS and callable(getattr(pt, n, None))}
+    names = set(OPS) | {n for n in RECIPES if n not in OPS and callable(public_attribute(n))}
     return sorted((n, OPS[n].differentiable if n in OPS else True) for n in names)
 
 
@@ -302,11 +303,10 @@ def check_second_order(recipe: Recipe, sample: Sample, backend: str, dtype: str)
                      tol=tol)
 
 
-def check_jvp(recipe: Recipe, sample: Sample, backend: str, dtype: str) -> None:
-    """Forward mode: ``ForwardAccumulator``'s JVP against finite differences of NumPy."""
-    what = f"{recipe.op}[{sample.label}]"
-    arrays = draw(recipe.op, sample, dtype)
-    v = _directions(recipe, sample, arrays, dtype, "v")
+def forward_jvp(recipe: Recipe, sample: Sample, arrays: list[np.ndarray], v: list[np.ndarray],
+                dtype: str, what: str = "") -> tuple[np.ndarray, str]:
+    """``ForwardAccumulator``'s JVP of the op along ``v`` on the current backend in ``dtype``
+    (as float64), and the dtype of the op's result; checks the JVP's dtype."""
     tensors = _tensors(sample, arrays, dtype)
     primals = [tensors[i] for i in _differentiable(sample)]
     tangents = [pt.constant(vi, dtype=dtype) for vi in v]
@@ -316,13 +316,32 @@ def check_jvp(recipe: Recipe, sample: Sample, backend: str, dtype: str) -> None:
     if jvp is None:
         raise AssertionError(f"{what}: JVP is None")
     assert_dtype(jvp, y.dtype, f"{what}: JVP")
+    return as_float64(jvp), str(y.dtype)
+
+
+def check_jvp(recipe: Recipe, sample: Sample, backend: str, dtype: str) -> None:
+    """Forward mode: ``ForwardAccumulator``'s JVP against finite differences of NumPy, and
+    (on other backends) against the reference backend's float64 JVP."""
+    what = f"{recipe.op}[{sample.label}]"
+    arrays = draw(recipe.op, sample, dtype)
+    v = _directions(recipe, sample, arrays, dtype, "v")
+    jvp, out = forward_jvp(recipe, sample, arrays, v, dtype, what)
     fd = _fd_directional(recipe, sample, arrays, v)
-    coarse = _coarser(dtype, str(y.dtype))
+    coarse = _coarser(dtype, out)
     if coarse == "float64":
         assert_close(jvp, fd, "float64", "finite_difference", f"{what}: JVP")
     else:
         tol = _grad_tolerance(coarse, recipe.op, [fd])
         assert_close(jvp, fd, coarse, "gradient", f"{what}: JVP", tol=tol)
+    if backend.partition(":")[0] == REFERENCE_BACKEND and dtype == "float64":
+        return
+    # Finite differences cannot tell a float64 JVP from a float32-accurate one: the
+    # reference backend's float64 JVP on the same inputs can.
+    ref = _reference("jvp", recipe, sample, dtype,
+                     lambda: forward_jvp(recipe, sample, arrays, v, "float64",
+                                         what + " (reference)")[0])
+    assert_close(jvp, ref, coarse, "gradient", f"{what}: JVP against the reference backend's",
+                 tol=_grad_tolerance(coarse, recipe.op, [ref]))
 
 
 def _per_sample(check: Any, recipe: Recipe):

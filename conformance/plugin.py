@@ -12,6 +12,12 @@ in this package. For those it
 * writes the JSON and Markdown certificates and prints a verdict per backend,
 * exits non-zero unless every selected backend is certified.
 
+Under pytest-xdist (``-n N``) the workers collect and run the cases and send what only
+collection knows (the case catalog, the deselected count, expected-failure matches) in
+``workeroutput``; the controller, which collects nothing, folds the reports xdist forwards
+(``pytest_runtest_logreport`` with their ``user_properties``) into the same results and
+writes the certificate, cases listed in collection order: the same as a serial run's.
+
 Options (``pytest --help``, group "polytape conformance"): ``--polytape-backend
 NAME[:DEVICE]`` (repeatable; default: every available backend), ``--polytape-dtype D``
 (repeatable), ``--polytape-xfail-file [NAME=]FILE`` (repeatable),
@@ -42,6 +48,7 @@ import pytest
 import polytape as pt
 from polytape.plugins import get_plugin_system
 
+from . import extended_reference
 from .cases import ALL_DTYPES, ConformanceCase
 from .certificate import BackendRecord, CaseResult, Certificate
 from .environment import backend_environment, file_digest, host_environment, suite_revision
@@ -136,6 +143,7 @@ class ConformanceRun:
         self.started = time.time()
         self.started_utc = _utc()
         self.progress = _Progress()
+        self.order: dict[str, int] = {}   # nodeid -> collection index (from xdist workers)
 
     # -- backends ----------------------------------------------------------------------------
     def resolve(self) -> None:
@@ -204,6 +212,7 @@ class ConformanceRun:
         props = dict(report.user_properties)
         if "polytape_group" not in props:
             return
+        self.active = True  # under xdist the controller learns it runs the suite here
         result = self.results.get(report.nodeid)
         if result is None:
             result = self.results[report.nodeid] = CaseResult(
@@ -288,6 +297,40 @@ class ConformanceRun:
             if reporter is not None:
                 reporter.write_line(line)
 
+    # -- pytest-xdist: workers collect and run, the controller builds the certificate -------
+    def worker_summary(self) -> dict[str, Any]:
+        """What only collection knows, for the controller (sent in ``workeroutput``)."""
+        return {"catalog": [list(e.as_dict().values()) for e in self.catalog.values()],
+                "deselected": self.deselected, "totals": dict(self.progress.total),
+                "entries_used": [e.used for e in self.entries]}
+
+    def merge_worker_summary(self, data: dict[str, Any]) -> None:
+        """Fold one worker's :meth:`worker_summary` in (every worker collects the same items)."""
+        self.active = True
+        for source, group, case, op, dtypes in data["catalog"]:
+            self.catalog.setdefault((source, case), CatalogEntry(
+                source, group, case, op, None if dtypes is None else tuple(dtypes)))
+        self.deselected = max(self.deselected, int(data["deselected"]))
+        for spec, n in data["totals"].items():
+            self.progress.total[spec] = max(self.progress.total[spec], int(n))
+        self.resolve()
+        if len(data["entries_used"]) == len(self.entries):
+            for e, used in zip(self.entries, data["entries_used"]):
+                e.used = max(e.used, int(used))
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_xdist_node_collection_finished(self, node: Any, ids: list[str]) -> None:
+        """The collection order, so the certificate lists cases as a serial run does."""
+        if not self.order:
+            self.order = {nodeid: i for i, nodeid in enumerate(ids)}
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """A worker finished: take what its collection knew."""
+        data = getattr(node, "workeroutput", {}).get(_WORKER_KEY)
+        if data is not None:
+            self.merge_worker_summary(data)
+
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         """Count deselected conformance cases (the certificate then says the run was partial)."""
         self.deselected += sum(1 for i in items if i.get_closest_marker(MARKER) is not None)
@@ -324,8 +367,10 @@ class ConformanceRun:
                           f"with seed {random_settings()['seed']}"
                           if random_settings()["samples"] else ""),
                "random": random_settings(),
+               "ulp_reference": extended_reference.describe(),
                "reproduce": reproduce_command("<backend>", "test_value[<case id>]")}
-        self.certificate = Certificate(self.backends, list(self.results.values()),
+        results = sorted(self.results.items(), key=lambda kv: self.order.get(kv[0], len(self.order)))
+        self.certificate = Certificate(self.backends, [r for _, r in results],
                                        self.unavailable, selection,
                                        [e.as_dict() for e in self.entries], exitstatus,
                                        catalog=list(self.catalog.values()),
@@ -341,6 +386,12 @@ class ConformanceRun:
 
 
 _RUN = pytest.StashKey[ConformanceRun]()
+_WORKER_KEY = "polytape_conformance"
+
+
+def _is_worker(config: pytest.Config) -> bool:
+    """True in a pytest-xdist worker (which runs cases; the controller writes the certificate)."""
+    return hasattr(config, "workerinput")
 
 
 class _Progress:
@@ -532,7 +583,13 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Write the certificates; the exit status says whether every backend is certified."""
     config = session.config
     run = config.stash.get(_RUN, None)
-    if run is None or not (run.active or run.requested):
+    if run is None:
+        return
+    if _is_worker(config):
+        if run.active:
+            config.workeroutput[_WORKER_KEY] = run.worker_summary()
+        return
+    if not (run.active or run.requested):
         return
     if config.option.collectonly or int(exitstatus) in (2, 3, 4):
         return  # --list, interrupted, internal or usage error: no verdict to give

@@ -31,7 +31,7 @@ from polytape.plugins import apply_op
 from .checks import round_to
 
 __all__ = ["Arg", "Sample", "Recipe", "RECIPES", "recipe", "recipe_for", "unary", "binary",
-           "reductions", "samples", "dtype_names", "draw"]
+           "reductions", "samples", "dtype_names", "draw", "public_attribute"]
 
 KIND_DTYPES = {
     "f": ("float16", "bfloat16", "float32", "float64"),
@@ -135,10 +135,18 @@ def recipe(op: str, reference: Callable[..., Any], sample_list: Any, **options: 
     return r
 
 
+def public_attribute(name: str) -> Any:
+    """``polytape.<name>``, where ``name`` may be dotted (``"linalg.matrix_norm"``), or None."""
+    obj: Any = pt
+    for part in name.split("."):
+        obj = getattr(obj, part, None)
+    return obj
+
+
 def public_function(op: str) -> Callable[..., Any]:
-    """``polytape.<op>``, or for an op without one (a plugin's), a call through
-    :func:`polytape.plugins.apply_op`."""
-    fn = getattr(pt, op, None)
+    """``polytape.<op>`` (``op`` may be dotted: ``"linalg.svdvals"``), or for an op without one
+    (a plugin's), a call through :func:`polytape.plugins.apply_op`."""
+    fn = public_attribute(op)
     if callable(fn):
         return fn
 
@@ -571,3 +579,179 @@ def _split_weights(shape: tuple, spec: Any, axis: int) -> np.ndarray:
 def _weighted_split(x: Any, spec: Any, axis: int) -> Any:
     parts = pt.split(x, spec, axis=axis)
     return pt.concat([p * float(i + 1) for i, p in enumerate(parts)], axis=axis)
+
+
+# -- the linalg extension (issue #15) ---------------------------------------------------------------
+# Each call turns unconstrained uniform inputs into well-conditioned ones the op needs (a shift
+# by a multiple of the identity, X X^T + nI for Cholesky, widely spaced eigenvalues and singular
+# values), so finite differences of the NumPy reference see the same smooth function. Outputs
+# defined only up to sign (eigenvectors, singular vectors, Q) are checked through their squares,
+# which every correct implementation agrees on, values and derivatives alike.
+def _shift(x: Any, diagonal: Any) -> Any:
+    """``x`` plus ``diag(diagonal)`` on its last two axes (rectangular ``x`` too)."""
+    m, n = x.shape[-2], x.shape[-1]
+    d = np.zeros((m, n))
+    k = min(m, n)
+    d[range(k), range(k)] = np.asarray(diagonal, dtype=np.float64)[:k]
+    return x + (pt.constant(d, dtype=x.dtype) if isinstance(x, pt.Tensor) else d)
+
+
+def _mT(x: Any) -> Any:
+    return pt.matrix_transpose(x) if isinstance(x, pt.Tensor) else np.swapaxes(x, -1, -2)
+
+
+def _spd(x: Any) -> Any:
+    n = x.shape[-1]
+    return _shift((x @ _mT(x)) if not isinstance(x, pt.Tensor) else pt.matmul(x, _mT(x)), [n] * n)
+
+
+def _symmetric(x: Any) -> Any:
+    n = x.shape[-1]
+    return _shift((x + _mT(x)) * 0.5, [4.0 * i for i in range(n)])
+
+
+def _spaced(x: Any) -> Any:
+    k = min(x.shape[-2], x.shape[-1])
+    return _shift(x, [4.0 * (k - i) for i in range(k)])
+
+
+def _flat(parts: list, batch: tuple) -> Any:
+    # One array from several results: each flattened past the batch axes, then joined.
+    if isinstance(parts[0], pt.Tensor):
+        return pt.concat([pt.reshape(p, batch + (-1,)) for p in parts], axis=-1)
+    return np.concatenate([np.reshape(p, batch + (-1,)) for p in parts], axis=-1)
+
+
+def _eigh_invariants(x: Any) -> Any:
+    a = _symmetric(x)
+    w, v = pt.linalg.eigh(a) if isinstance(a, pt.Tensor) else np.linalg.eigh(a)
+    return _flat([w, v * v], tuple(x.shape[:-2]))
+
+
+def _qr_invariants(x: Any, mode: str = "reduced") -> Any:
+    q, r = pt.linalg.qr(x, mode=mode) if isinstance(x, pt.Tensor) else np.linalg.qr(x, mode=mode)
+    return _flat([q * q, r * r], tuple(x.shape[:-2]))
+
+
+def _svd_invariants(x: Any, full_matrices: bool = True) -> Any:
+    a = _spaced(x)
+    if isinstance(a, pt.Tensor):
+        u, s, vh = pt.linalg.svd(a, full_matrices=full_matrices)
+    else:
+        u, s, vh = np.linalg.svd(a, full_matrices=full_matrices)
+    return _flat([u * u, s, vh * vh], tuple(x.shape[:-2]))
+
+
+def _slogdet_pair(x: Any) -> Any:
+    a = _shift(x, [2.0, -2.0, 2.0, -2.0])
+    if isinstance(a, pt.Tensor):
+        sign, logabs = pt.linalg.slogdet(a)
+        return pt.stack([sign, logabs], axis=-1)
+    return np.stack(np.linalg.slogdet(a), axis=-1)
+
+
+def _solve_shifted(a: Any, b: Any) -> Any:
+    a = _shift(a, [4.0] * a.shape[-1])
+    return pt.linalg.solve(a, b) if isinstance(a, pt.Tensor) else np.linalg.solve(a, b)
+
+
+def _rank_of_product(a: Any, b: Any) -> Any:
+    # a (..., m, k) @ b (..., k, n) has rank k <= min(m, n) (spaced singular values keep each
+    # factor well away from a lower rank, even in bfloat16).
+    a, b = _spaced(a), _spaced(b)
+    if isinstance(a, pt.Tensor):
+        return pt.linalg.matrix_rank(pt.matmul(a, b))
+    return np.asarray(np.linalg.matrix_rank(a @ b), dtype=np.int64)
+
+
+recipe("inv", lambda x: np.linalg.inv(_shift(x, [4.0] * x.shape[-1])), samples(
+    ("matrix", ((3, 3),), {}), ("batch", ((2, 3, 3),), {})),
+    call=lambda x: pt.linalg.inv(_shift(x, [4.0] * x.shape[-1])))
+recipe("det", lambda x: np.linalg.det(_shift(x, [2.0] * x.shape[-1])), samples(
+    ("matrix", ((3, 3),), {}), ("batch", ((2, 3, 3),), {})),
+    call=lambda x: pt.linalg.det(_shift(x, [2.0] * x.shape[-1])))
+recipe("slogdet", _slogdet_pair, samples(("matrix", ((3, 3),), {}), ("batch", ((2, 4, 4),), {})),
+       call=_slogdet_pair)
+recipe("solve", _solve_shifted, samples(
+    ("columns", ((3, 3), (3, 2)), {}), ("vector", ((2, 3, 3), (3,)), {}),
+    ("broadcast_batch", ((2, 1, 3, 3), (3, 3, 2)), {})), call=_solve_shifted)
+recipe("cholesky", lambda x, upper=False: _mT(np.linalg.cholesky(_spd(x))) if upper
+       else np.linalg.cholesky(_spd(x)), samples(
+    ("matrix", ((3, 3),), {}), ("batch", ((2, 3, 3),), {}), ("upper", ((3, 3),), {"upper": True})),
+    call=lambda x, upper=False: pt.linalg.cholesky(_spd(x), upper=upper))
+recipe("eigh", _eigh_invariants, samples(("matrix", ((3, 3),), {}), ("batch", ((2, 4, 4),), {})),
+       call=_eigh_invariants)
+recipe("qr", _qr_invariants, samples(
+    ("tall", ((4, 3),), {}), ("wide_batch", ((2, 3, 5),), {}), ("square", ((3, 3),), {}),
+    ("complete", ((4, 3),), {"mode": "complete"})), call=_qr_invariants)
+recipe("svd", _svd_invariants, samples(
+    ("tall", ((4, 3),), {"full_matrices": False}), ("wide_batch", ((2, 3, 5),), {"full_matrices": False}),
+    ("full_tall", ((4, 3),), {}), ("full_square", ((3, 3),), {})), call=_svd_invariants)
+recipe("pinv", lambda x: np.linalg.pinv(_spaced(x)), samples(
+    ("tall", ((4, 3),), {}), ("wide_batch", ((2, 3, 5),), {})),
+    call=lambda x: pt.linalg.pinv(_spaced(x)))
+recipe("matrix_rank", _rank_of_product, samples(
+    ("rank_2", ((4, 2), (2, 3)), {}), ("full_rank_batch", ((2, 4, 3), (3, 3)), {})),
+    call=_rank_of_product, out="int64", grad=False)
+
+
+# The extension's compositions (no rules of their own), under their dotted public names.
+def _svdvals(x: Any) -> Any:
+    a = _spaced(x)
+    return pt.linalg.svdvals(a) if isinstance(a, pt.Tensor) else np.linalg.svd(a, compute_uv=False)
+
+
+def _eigvalsh(x: Any) -> Any:
+    a = _symmetric(x)
+    return pt.linalg.eigvalsh(a) if isinstance(a, pt.Tensor) else np.linalg.eigvalsh(a)
+
+
+def _matrix_norm(x: Any, ord: Any = "fro", keepdims: bool = False) -> Any:  # noqa: A002
+    a = _spaced(x)
+    if isinstance(a, pt.Tensor):
+        return pt.linalg.matrix_norm(a, ord=ord, keepdims=keepdims)
+    return np.linalg.norm(a, ord=ord, axis=(-2, -1), keepdims=keepdims)
+
+
+def _vector_norm(x: Any, ord: Any = 2, axis: Any = None, keepdims: bool = False) -> Any:  # noqa: A002
+    if isinstance(x, pt.Tensor):
+        return pt.linalg.vector_norm(x, ord=ord, axis=axis, keepdims=keepdims)
+    axes = tuple(range(x.ndim)) if axis is None else axis
+    rest = tuple(i for i in range(x.ndim) if i not in axes)
+    flat = np.transpose(x, rest + axes).reshape(tuple(x.shape[i] for i in rest) + (-1,))
+    out = np.linalg.norm(flat, ord=ord, axis=-1)
+    return out.reshape(tuple(1 if i in axes else n for i, n in enumerate(x.shape))) if keepdims else out
+
+
+def _matrix_power(x: Any, n: int) -> Any:
+    a = _spaced(x)
+    return pt.linalg.matrix_power(a, n) if isinstance(a, pt.Tensor) else np.linalg.matrix_power(a, n)
+
+
+recipe("linalg.svdvals", _svdvals, samples(("tall", ((4, 3),), {}), ("wide_batch", ((2, 2, 4),), {})),
+       call=_svdvals)
+recipe("linalg.eigvalsh", _eigvalsh, samples(("matrix", ((3, 3),), {}), ("batch", ((2, 4, 4),), {})),
+       call=_eigvalsh)
+recipe("linalg.matrix_norm", _matrix_norm, (
+    *(Sample(f"ord_{o}", (Arg((3, 4), gap=0.1),), {"ord": o}) for o in ("fro", "nuc", 1, -1, 2, -2)),
+    Sample("inf_batch_keepdims", (Arg((2, 3, 2), gap=0.1),), {"ord": math.inf, "keepdims": True}),
+    Sample("minus_inf", (Arg((3, 2), gap=0.1),), {"ord": -math.inf})), call=_matrix_norm,
+    magnitude=lambda x, ord="fro", keepdims=False: np.linalg.norm(_spaced(x), "fro", (-2, -1), keepdims))
+recipe("linalg.vector_norm", _vector_norm, (
+    Sample("all", (Arg((2, 3), gap=0.1),), {}),
+    Sample("axes_keepdims", (Arg((2, 3, 2), gap=0.1),), {"axis": (0, 2), "keepdims": True, "ord": 3}),
+    Sample("ord_1", (Arg((4,), gap=0.1),), {"ord": 1}),
+    Sample("ord_inf", (Arg((2, 3), gap=0.1),), {"ord": math.inf, "axis": (1,)}),
+    Sample("negative_p", (Arg((2, 3), gap=0.3),), {"ord": -1.5, "axis": (1,)})), call=_vector_norm,
+    magnitude=lambda x, ord=2, axis=None, keepdims=False: _vector_norm(np.abs(x), 1, axis, keepdims))
+recipe("linalg.matrix_power", _matrix_power, samples(
+    ("cube", ((3, 3),), {"n": 3}), ("inverse_square_batch", ((2, 2, 2),), {"n": -2}),
+    ("identity", ((2, 2),), {"n": 0})), call=_matrix_power)
+recipe("linalg.trace", lambda x, offset=0: np.trace(x, offset, axis1=-2, axis2=-1), samples(
+    ("matrix", ((3, 3),), {}), ("offset_batch", ((2, 3, 4),), {"offset": 1})), kinds="fi",
+    out=lambda dtype, attrs: "int64" if dtype.startswith("int") else dtype)
+recipe("linalg.diagonal", lambda x, offset=0: np.diagonal(x, offset, axis1=-2, axis2=-1), samples(
+    ("matrix", ((3, 3),), {}), ("below_batch", ((2, 4, 3),), {"offset": -1})), kinds="fi", exact=True)
+recipe("linalg.outer", np.outer, samples(("vectors", ((3,), (2,)), {})), kinds="fi")
+recipe("linalg.cross", lambda x, y, axis=-1: np.cross(x, y, axis=axis), samples(
+    ("vectors", ((3,), (3,)), {}), ("broadcast_axis0", ((3, 2), (3, 1)), {"axis": 0})))

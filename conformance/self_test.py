@@ -2,7 +2,7 @@
 
 Every built-in faulty backend (:data:`polytape.conformance.faulty.FAULTS`, the NumPy
 backend with one realistic bug each) runs the cases *of the op its bug is in*, across every
-group (edge values, hygiene, integer semantics, layouts, precision, values, gradients,
+group (edge values, edge gradients, hygiene, integer semantics, layouts, precision, values, gradients,
 forward mode, second order), in this process; it is *killed* when one of them fails. The
 unbroken control (the NumPy backend under another name) runs the same cases and must pass
 them all. The kill rate is printed per bug class; the exit code is 0 only when every faulty
@@ -38,7 +38,7 @@ __all__ = ["SelfTestResult", "Kill", "run_self_test", "main", "CONTROL", "SOURCE
 
 CONTROL = "f_control"
 # Cheap, targeted groups first: a faulty backend stops at its first failing case.
-SOURCES = ("edge_values", "hygiene", "integer_semantics", "layouts", "precision", "values",
+SOURCES = ("edge_values", "edge_gradients", "hygiene", "integer_semantics", "layouts", "precision", "values",
            "gradients", "jacobian", "second_order")
 
 

@@ -3,14 +3,18 @@
 An error of ``k`` ULPs at a reference value ``e`` means ``|a - e| = k * ulp(e)``, where
 ``ulp(e)`` is the gap between the two floats of the result's dtype around ``e`` (below the
 smallest normal it is the smallest subnormal, so a backend that flushes subnormals to zero
-is off by many ULPs). The reference ``e`` is a float64 value (NumPy float64, ``math``),
-never rounded first, so a correctly rounded result is at most 0.5 ULP away.
+is off by many ULPs). Below float64 the reference ``e`` is a float64 value (NumPy float64,
+``math``), never rounded first, so a correctly rounded result is at most 0.5 ULP away; a
+float64 result is measured against mpmath at 128 bits where it has the function
+(:mod:`polytape.conformance.extended_reference`), else against NumPy float64.
 
 :data:`ULP_BOUNDS` gives each op's bound per dtype, modelled on the OpenCL C 3.0
 specification's table of built-in math function accuracy (section 7.4): arithmetic and
 ``sqrt`` correctly rounded, ``exp``/``log`` 3 ULPs, ``sin``/``cos`` 4, ``tan``/``tanh`` 5,
-``pow`` and ``erf`` 16. Half precision is computed through float32 by every built-in
-backend, so it gets the float32 bound plus the rounding to half (1 ULP).
+``pow`` and ``erf`` 16 (the float64 value tolerances of
+:mod:`~polytape.conformance.tolerances` are these bounds plus 2 ULPs). Half precision is
+computed through float32 by every built-in backend, so it gets the float32 bound plus the
+rounding to half (1 ULP).
 """
 
 from __future__ import annotations
@@ -59,11 +63,15 @@ def ulp_error(actual: Any, expected: Any, dtype: str) -> np.ndarray:
 
 _CORRECTLY_ROUNDED = ("add", "subtract", "multiply", "divide", "sqrt", "square", "negative",
                       "abs", "sign", "floor", "ceil", "round", "maximum", "minimum", "relu",
-                      "remainder", "floor_divide", "identity", "clip")
+                      "remainder", "floor_divide", "identity", "clip", "reciprocal", "copysign",
+                      "trunc", "positive", "real", "conj")
 # OpenCL C 3.0, table "ULP values for single/double precision built-in math functions".
 _FLOAT32 = {"exp": 3, "expm1": 3, "log": 3, "log1p": 2, "sin": 4, "cos": 4, "tan": 5,
             "sinh": 4, "cosh": 4, "tanh": 5, "arcsin": 4, "arccos": 4, "arctan": 5,
-            "arctan2": 6, "power": 16, "erf": 16, "sigmoid": 4, "softplus": 4}
+            "arctan2": 6, "power": 16, "erf": 16, "log2": 3, "log10": 3, "asinh": 4,
+            "acosh": 4, "atanh": 5, "hypot": 4,
+            # Not OpenCL built-ins: compositions of two or three of them (log1p(exp(-|x|)) ...).
+            "sigmoid": 4, "softplus": 4, "logaddexp": 4}
 _FLOAT64 = dict(_FLOAT32)
 
 ULP_BOUNDS: dict[str, dict[str, float]] = {
@@ -105,14 +113,16 @@ def ulp_table(results: Any) -> dict[str, dict[str, float]]:
     return {op: {d: table[op][d] for d in _ULP_DTYPES if d in table[op]} for op in sorted(table)}
 
 
-def ulp_markdown(results: Any) -> list[str]:
-    """The certificate's section "Worst ULP error per op" (no lines when nothing measured)."""
+def ulp_markdown(results: Any, reference: str | None = None) -> list[str]:
+    """The certificate's section "Worst ULP error per op" (no lines when nothing measured);
+    ``reference`` says what the float64 column was measured against."""
     table = ulp_table(results)
     if not table:
         return []
     lines = ["### Worst ULP error per op", "",
              "Error in units in the last place of the result's dtype against the float64 "
-             "reference (bounds: docs/edge-values.md).", "",
+             "reference (bounds: docs/edge-values.md)."
+             + (f" Float64 column measured against: {reference}." if reference else ""), "",
              "| op | " + " | ".join(_ULP_DTYPES) + " |", "|---|" + "---:|" * len(_ULP_DTYPES)]
     for op, row in table.items():
         cells = [f"{row[d]:.3g}" if d in row else "-" for d in _ULP_DTYPES]

@@ -24,12 +24,17 @@ A few public ops are not declared here because they are compositions of the ops 
 which keeps their derivatives exact to any order with no kernel to write: ``var``/``std``
 (mean, subtract, multiply, sum), ``norm`` (abs, sum, max, sqrt, where), ``tensordot``
 (transpose, reshape, matmul), ``split`` and ``take``/``gather`` (getitem, whose VJP
-scatter-adds with ``index_add``); see their comments where they are defined.
+scatter-adds with ``index_add``), and of the linalg extension ``eigvalsh`` (of ``eigh``),
+``svdvals`` (of ``svd``), ``matrix_norm`` (``norm``, or ``svdvals`` for 2, -2 and
+``"nuc"``), ``vector_norm``, ``matrix_power`` (matmul, inv), ``trace``/``diagonal`` (take,
+sum), ``outer`` and ``cross``; see their comments where they are defined.
 
 Conventions at non-smooth points: ``max``/``min`` reductions split the gradient evenly
 among tied extrema (TensorFlow's rule); ``maximum``/``minimum`` give ties to the first
 input; ``clip`` passes the gradient where ``lo <= x <= hi``; ``relu`` and ``abs`` have
-gradient 0 at 0 (``relu``'s gradient is the op ``relu_backward``, 0 at NaN too).
+gradient 0 at 0 (``relu``'s gradient is the op ``relu_backward``, 0 at NaN too). The linalg
+section at the end says how decompositions pack their results and what their rules do at
+repeated eigenvalues and singular values.
 """
 
 from __future__ import annotations
@@ -160,7 +165,12 @@ def _prod_partials(ns, x, ans, axis, keepdims):
 
 
 def _logsumexp_partials(ns, x, ans, axis, keepdims):
-    return ns.exp(x - _kept(ns, ans, x, axis, keepdims))
+    # softmax (shifted by the maximum), not exp(x - ans): ans is rounded at the scale of |x|,
+    # which costs exp(x - ans) |x| * eps of relative accuracy (1e4 in float16: a factor e**4).
+    axes = tuple(range(len(x.shape))) if axis is None else tuple(axis)
+    if not axes:  # nothing reduced (a 0-d x): ans is x, every partial exp(0) = 1
+        return ns.exp(x - _kept(ns, ans, x, axis, keepdims))
+    return ns.softmax(x, axis=axes)
 
 
 def _finite_or_zero(k: Any, m: Any) -> Any:
@@ -420,3 +430,336 @@ for _name in ("trunc", "signbit", "isfinite", "isinf", "isnan", "bitwise_invert"
 for _name in ("nextafter", "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
               "bitwise_right_shift"):
     defop(_name, differentiable=False, same_dtype=True)
+
+
+# == the Array API linalg extension (issue #15) ==================================================
+# Matrix functions work on the last two axes, batched over the rest; the front end
+# (polytape.linalg) hands them float32/float64 operands with equal batch shapes, so no rule
+# unbroadcasts. Decompositions are one op each whose output packs all their results into one
+# array (the tape records one output per op); the front end slices the named results out with
+# recorded getitems, so a rule sees every result's cotangent at once (zeros for unused ones):
+#   slogdet (..., 2): [sign, logabsdet];  eigh (..., n+1, n): [eigenvalues; eigenvectors];
+#   qr (..., k, m+n): [Q^T | R];  svd (..., m+1+n, p): [U; S; V] (V = Vh^T, p = k, or
+#   max(m, n) with full_matrices, narrower blocks padded with zeros).
+# Every rule is built from table ops (matmul, solve, inv, where, ...) so it is differentiable
+# again: second derivatives come from nested tapes. Real inputs; the rules are those of
+# Giles (2008), Murray (2016, Cholesky), Townsend (2016, SVD), Walter & Lehmann (2018, QR).
+# Repeated eigenvalues / singular values: the pairs with equal values get F = 0 instead of
+# 1/0, which is the exact gradient of gauge-invariant functions (those whose cotangent has no
+# antisymmetric part inside a degenerate block: functions of the values, projectors onto whole
+# eigenspaces) and is otherwise undefined, as in every library.
+def _last(x: Any, k: int = 1) -> int:
+    return len(x.shape) - k
+
+
+def _sym(ns: Any, x: Any) -> Any:
+    return (x + _mT(ns, x)) * 0.5
+
+
+def _eye_like(ns: Any, x: Any) -> Any:
+    """The n x n identity in x's dtype, for x of shape (..., n, n) or (..., n)."""
+    lead = tuple(range(_last(x)))  # summed away first, so an empty batch still gives a row
+    row = ns.sum(x, axis=lead, keepdims=False) if lead else x
+    return _identity_matrix(ns, row, 0)
+
+
+def _diag_of(ns: Any, x: Any) -> Any:
+    """The diagonal (..., n) of square matrices x (..., n, n)."""
+    return ns.sum(x * _eye_like(ns, x), axis=(_last(x),), keepdims=False)
+
+
+def _diag_matrix(ns: Any, v: Any) -> Any:
+    """Square matrices (..., n, n) with v (..., n) on the diagonal."""
+    return ns.expand_dims(v, _last(v)) * _eye_like(ns, v)
+
+
+def _strictly_lower(ns: Any, x: Any) -> Any:
+    """A bool mask (n, n), True below the diagonal of x (..., n, n)."""
+    eye = _eye_like(ns, x)
+    count = ns.cumsum(eye, axis=0)  # row i holds 1 from column i down: the lower triangle
+    return (count - eye) > 0.5
+
+
+def _tril(ns: Any, x: Any, diagonal_weight: float) -> Any:
+    """The strictly lower triangle of x plus ``diagonal_weight`` times its diagonal."""
+    lower = ns.where(_strictly_lower(ns, x), x, ns.zeros_like(x))
+    return lower + x * _eye_like(ns, x) * diagonal_weight if diagonal_weight else lower
+
+
+def _solve(ns: Any, a: Any, b: Any) -> Any:
+    return ns.apply_op("solve", a, b)
+
+
+def _right_solve(ns: Any, b: Any, a: Any) -> Any:
+    """``b a^-1`` as a solve: (a^T \\ b^T)^T."""
+    return _mT(ns, _solve(ns, _mT(ns, a), _mT(ns, b)))
+
+
+def _rows(ns: Any, x: Any, start: int, stop: int) -> Any:
+    return _slab(ns, x, _last(x, 2), start, stop)
+
+
+def _cols(ns: Any, x: Any, start: int, stop: int) -> Any:
+    return _slab(ns, x, _last(x), start, stop)
+
+
+def _join(ns: Any, axis: int, *xs: Any) -> Any:
+    return ns.apply_op("concat", *xs, axis=axis)
+
+
+def _gap_inverse(ns: Any, w: Any, squared: bool = False) -> Any:
+    """F[..., i, j] = 1 / (w_j - w_i) (or 1 / (w_j^2 - w_i^2)), 0 where the two are equal."""
+    row, col = ns.expand_dims(w, _last(w)), ns.expand_dims(w, _last(w) + 1)
+    diff = (row - col) * (row + col) if squared else row - col
+    tie = ns.equal(diff, ns.zeros_like(diff))
+    return ns.where(tie, ns.zeros_like(diff), 1.0 / ns.where(tie, ns.ones_like(diff), diff))
+
+
+def _inv_vjp(ns, g, ans, x):
+    return -ns.matmul(ns.matmul(_mT(ns, ans), g), _mT(ns, ans))  # -A^-T g A^-T
+
+
+def _det_vjp(ns, g, ans, x):
+    scale = ns.expand_dims(ns.expand_dims(g * ans, _last(ans) + 1), _last(ans) + 2)
+    return scale * _mT(ns, ns.apply_op("inv", x))
+
+
+def _det_jvp(ns, t, ans, x):
+    return ans * ns.sum(_mT(ns, ns.apply_op("inv", x)) * t, axis=(_last(x, 2), _last(x)),
+                        keepdims=False)
+
+
+def _slogdet_vjp(ns, g, ans, x):
+    glog = _cols(ns, g, 1, 2)  # (..., 1); the sign is piecewise constant
+    return ns.expand_dims(glog, _last(glog)) * _mT(ns, ns.apply_op("inv", x))
+
+
+def _slogdet_jvp(ns, t, ans, x):
+    d = ns.sum(_mT(ns, ns.apply_op("inv", x)) * t, axis=(_last(x),), keepdims=False)
+    dlog = ns.sum(d, axis=(_last(d),), keepdims=True)
+    return _join(ns, _last(ans), ns.zeros_like(dlog), dlog)
+
+
+def _solve_vjp_b(ns, g, ans, a, b):
+    return _solve(ns, _mT(ns, a), g)
+
+
+def _solve_vjp_a(ns, g, ans, a, b):
+    return -ns.matmul(_solve(ns, _mT(ns, a), g), _mT(ns, ans))
+
+
+def _cholesky_vjp(ns, g, ans, x):
+    # Murray (2016): A-bar = L^-T Phi(L^T L-bar) L^-1, symmetrised (A is symmetric; the kernel
+    # reads one triangle), Phi = the lower triangle with half the diagonal.
+    phi = _tril(ns, ns.matmul(_mT(ns, ans), g), 0.5)
+    inner = _solve(ns, _mT(ns, ans), (phi + _mT(ns, phi)) * 0.5)
+    return _sym(ns, _right_solve(ns, inner, ans))
+
+
+def _cholesky_jvp(ns, t, ans, x):
+    inner = _solve(ns, ans, _mT(ns, _solve(ns, ans, _sym(ns, t))))  # L^-1 dA L^-T
+    return ns.matmul(ans, _tril(ns, inner, 0.5))
+
+
+def _eigh_parts(ns, packed):
+    n = packed.shape[-1]
+    return ns.squeeze(_rows(ns, packed, 0, 1), (_last(packed, 2),)), _rows(ns, packed, 1, n + 1)
+
+
+def _eigh_vjp(ns, g, ans, x):
+    w, v = _eigh_parts(ns, ans)
+    gw, gv = _eigh_parts(ns, g)
+    inner = _diag_matrix(ns, gw) + _gap_inverse(ns, w) * ns.matmul(_mT(ns, v), gv)
+    return _sym(ns, ns.matmul(ns.matmul(v, inner), _mT(ns, v)))
+
+
+def _eigh_jvp(ns, t, ans, x):
+    w, v = _eigh_parts(ns, ans)
+    m = ns.matmul(ns.matmul(_mT(ns, v), _sym(ns, t)), v)
+    dv = ns.matmul(v, _gap_inverse(ns, w) * m)
+    return _join(ns, _last(ans, 2), ns.expand_dims(_diag_of(ns, m), _last(w)), dv)
+
+
+def _qr_tall_vjp(ns, q, r, gq, gr):
+    # m >= n: B = Q^T Q-bar - R-bar R^T; A-bar = (Q-bar + Q (tril(B - B^T, -1) - B)) R^-T
+    b = ns.matmul(_mT(ns, q), gq) - ns.matmul(gr, _mT(ns, r))
+    gc = gq + ns.matmul(q, _tril(ns, b - _mT(ns, b), 0.0) - b)
+    return _right_solve(ns, gc, _mT(ns, r))
+
+
+def _qr_tall_jvp(ns, q, r, t):
+    # JAX's qr_jvp_rule: C = dA R^-1, M = Q^T C, Omega = tril(M, -1) - its transpose.
+    c = _right_solve(ns, t, r)
+    m = ns.matmul(_mT(ns, q), c)
+    lower = _tril(ns, m, 0.0)
+    omega = lower - _mT(ns, lower)
+    return ns.matmul(q, omega - m) + c, ns.matmul(m - omega, r)
+
+
+def _complement_cotangent(ns, q1, q2, g1, g2):
+    # Extra orthonormal columns Q2 (complete QR, full SVD) are any basis of the complement of
+    # Q1's span; polytape fixes them by rotating them no more than they must, dQ2 = -Q1 dQ1^T Q2
+    # (so Q2^T dQ2 = 0). That keeps Q orthogonal and gives the exact derivative of every
+    # function that does not depend on the basis (projectors Q2 Q2^T, norms). Its adjoint moves
+    # Q2's cotangent onto Q1: g1 - Q2 g2^T Q1.
+    return g1 - ns.matmul(q2, ns.matmul(_mT(ns, g2), q1))
+
+
+def _complement_tangent(ns, q1, q2, d1):
+    return -ns.matmul(q1, ns.matmul(_mT(ns, d1), q2))
+
+
+def _qr_full(ns, packed, x):
+    m, n = x.shape[-2], x.shape[-1]
+    return _mT(ns, _cols(ns, packed, 0, m)), _cols(ns, packed, m, m + n)
+
+
+def _qr_vjp(ns, g, ans, x, mode="reduced"):
+    m, n = x.shape[-2], x.shape[-1]
+    q, r = _qr_full(ns, ans, x)
+    gq, gr = _qr_full(ns, g, x)
+    if mode == "complete" and m > n:  # R's last m - n rows are zeros: no gradient
+        q1, q2 = _cols(ns, q, 0, n), _cols(ns, q, n, m)
+        gq = _complement_cotangent(ns, q1, q2, _cols(ns, gq, 0, n), _cols(ns, gq, n, m))
+        q, r, gr = q1, _rows(ns, r, 0, n), _rows(ns, gr, 0, n)
+    if m >= n:
+        return _qr_tall_vjp(ns, q, r, gq, gr)
+    # m < n: A = [X | Y] with X square; R = [Q^T X | Q^T Y] (Walter & Lehmann; PyTorch).
+    y, gry = _cols(ns, x, m, n), _cols(ns, gr, m, n)
+    gx = _qr_tall_vjp(ns, q, _cols(ns, r, 0, m), gq + ns.matmul(y, _mT(ns, gry)), _cols(ns, gr, 0, m))
+    return _join(ns, _last(x), gx, ns.matmul(q, gry))
+
+
+def _qr_jvp(ns, t, ans, x, mode="reduced"):
+    m, n = x.shape[-2], x.shape[-1]
+    q, r = _qr_full(ns, ans, x)
+    if m > n and mode == "complete":
+        q1, q2 = _cols(ns, q, 0, n), _cols(ns, q, n, m)
+        dq1, dr1 = _qr_tall_jvp(ns, q1, _rows(ns, r, 0, n), t)
+        dq = _join(ns, _last(x), dq1, _complement_tangent(ns, q1, q2, dq1))
+        dr = _join(ns, _last(x, 2), dr1, ns.zeros_like(_rows(ns, r, n, m)))
+    elif m >= n:
+        dq, dr = _qr_tall_jvp(ns, q, r, t)
+    else:
+        dq, drx = _qr_tall_jvp(ns, q, _cols(ns, r, 0, m), _cols(ns, t, 0, m))
+        y, dy = _cols(ns, x, m, n), _cols(ns, t, m, n)
+        dr = _join(ns, _last(x), drx, ns.matmul(_mT(ns, dq), y) + ns.matmul(_mT(ns, q), dy))
+    return _join(ns, _last(x), _mT(ns, dq), dr)
+
+
+def _svd_blocks(ns, packed, x):
+    """The packed U (m, p), S (1, p) and V (n, p) blocks, p = the packed width."""
+    m, n = x.shape[-2], x.shape[-1]
+    return (_rows(ns, packed, 0, m), _rows(ns, packed, m, m + 1),
+            _rows(ns, packed, m + 1, m + 1 + n))
+
+
+def _svd_parts(ns, packed, x):
+    """U (m, k), S (..., k), V (n, k) of the reduced SVD from the packed output."""
+    k = min(x.shape[-2], x.shape[-1])
+    u, s, v = (_cols(ns, b, 0, k) for b in _svd_blocks(ns, packed, x))
+    return u, ns.squeeze(s, (_last(s, 2),)), v
+
+
+def _svd_vjp(ns, g, ans, x, full_matrices=True):
+    # Townsend (2016): A-bar = U [diag(S-bar) + (J + J^T) S + S (K + K^T)] V^T
+    #   + (I - U U^T) U-bar S^-1 V^T + U S^-1 V-bar^T (I - V V^T),
+    # J = F o (U^T U-bar), K = F o (V^T V-bar), F_ij = 1 / (s_j^2 - s_i^2).
+    m, n = x.shape[-2], x.shape[-1]
+    k = min(m, n)
+    u, s, v = _svd_parts(ns, ans, x)
+    gu, gs, gv = _svd_parts(ns, g, x)
+    if full_matrices and m != n:  # the longer side's extra singular vectors: see above
+        big = 0 if m > n else 2
+        full, gfull = _svd_blocks(ns, ans, x)[big], _svd_blocks(ns, g, x)[big]
+        size = max(m, n)
+        extra, gextra = _cols(ns, full, k, size), _cols(ns, gfull, k, size)
+        if m > n:
+            gu = _complement_cotangent(ns, u, extra, gu, gextra)
+        else:
+            gv = _complement_cotangent(ns, v, extra, gv, gextra)
+    f = _gap_inverse(ns, s, squared=True)
+    j = f * ns.matmul(_mT(ns, u), gu)
+    kk = f * ns.matmul(_mT(ns, v), gv)
+    srow = ns.expand_dims(s, _last(s))  # (..., 1, k): scales columns
+    inner = _diag_matrix(ns, gs) + (j + _mT(ns, j)) * srow + _mT(ns, srow) * (kk + _mT(ns, kk))
+    ga = ns.matmul(ns.matmul(u, inner), _mT(ns, v))
+    if m > k:
+        gu_s = gu / srow
+        ga = ga + ns.matmul(gu_s - ns.matmul(u, ns.matmul(_mT(ns, u), gu_s)), _mT(ns, v))
+    if n > k:
+        gv_s = gv / srow
+        ga = ga + ns.matmul(u, _mT(ns, gv_s - ns.matmul(v, ns.matmul(_mT(ns, v), gv_s))))
+    return ga
+
+
+def _svd_jvp(ns, t, ans, x, full_matrices=True):
+    # JAX's svd_jvp_rule (real inputs).
+    m, n = x.shape[-2], x.shape[-1]
+    k = min(m, n)
+    u, s, v = _svd_parts(ns, ans, x)
+    f = _gap_inverse(ns, s, squared=True)
+    ds = ns.matmul(ns.matmul(_mT(ns, u), t), v)
+    srow = ns.expand_dims(s, _last(s))
+    dss, sds = ds * srow, _mT(ns, srow) * ds
+    du = ns.matmul(u, f * (dss + _mT(ns, dss)))
+    dv = ns.matmul(v, f * (sds + _mT(ns, sds)))
+    if m > k:
+        dav = ns.matmul(t, v)
+        du = du + (dav - ns.matmul(u, ns.matmul(_mT(ns, u), dav))) / srow
+    if n > k:
+        datu = ns.matmul(_mT(ns, t), u)
+        dv = dv + (datu - ns.matmul(v, ns.matmul(_mT(ns, v), datu))) / srow
+    blocks = [du, ns.expand_dims(_diag_of(ns, ds), _last(s)), dv]
+    if full_matrices and m != n:
+        big = 0 if m > n else 2
+        full = _svd_blocks(ns, ans, x)[big]
+        size = max(m, n)
+        extra = _complement_tangent(ns, (u, None, v)[big], _cols(ns, full, k, size), blocks[big])
+        blocks[big] = _join(ns, _last(x), blocks[big], extra)
+        pad = _cols(ns, ns.zeros_like(full), k, size)  # the zero padding of the narrower blocks
+        for i in range(3):
+            if i != big:
+                rows = _rows(ns, pad, 0, blocks[i].shape[-2])
+                blocks[i] = _join(ns, _last(x), blocks[i], rows)
+    return _join(ns, _last(x, 2), *blocks)
+
+
+def _pinv_vjp(ns, g, ans, x, rtol=None):
+    # Golub & Pereyra (1973), for inputs whose rank does not change nearby (as PyTorch):
+    # A-bar = -P^T G P^T + (I - A P) G^T P P^T + P^T P G^T (I - P A), P = pinv(A).
+    p, pt_ = ans, _mT(ns, ans)
+    gt = _mT(ns, g)
+    first = -ns.matmul(ns.matmul(pt_, g), pt_)
+    left = ns.matmul(gt, ns.matmul(p, pt_))
+    left = left - ns.matmul(x, ns.matmul(p, left))
+    right = ns.matmul(ns.matmul(pt_, p), gt)
+    right = right - ns.matmul(ns.matmul(right, p), x)
+    return first + left + right
+
+
+def _pinv_jvp(ns, t, ans, x, rtol=None):
+    # dP = -P dA P + P P^T dA^T (I - A P) + (I - P A) dA^T P^T P
+    p, pt_ = ans, _mT(ns, ans)
+    tt = _mT(ns, t)
+    first = -ns.matmul(ns.matmul(p, t), p)
+    mid = ns.matmul(ns.matmul(p, pt_), tt)
+    mid = mid - ns.matmul(ns.matmul(mid, x), p)
+    last = ns.matmul(ns.matmul(tt, pt_), p)
+    last = last - ns.matmul(p, ns.matmul(x, last))
+    return first + mid + last
+
+
+defop("inv", _inv_vjp, lambda ns, t, ans, x: -ns.matmul(ns.matmul(ans, t), ans), float_only=True)
+defop("det", _det_vjp, _det_jvp, float_only=True)
+defop("slogdet", _slogdet_vjp, _slogdet_jvp, float_only=True)
+# solve(A, B) with B (..., n, k): linear in B, so B's JVP is solve itself.
+defop("solve", (_solve_vjp_a, _solve_vjp_b),
+      (lambda ns, t, ans, a, b: -_solve(ns, a, ns.matmul(t, ans)), lambda ns, t, ans, a, b: _solve(ns, a, t)),
+      float_only=True)
+defop("cholesky", _cholesky_vjp, _cholesky_jvp, float_only=True)  # lower; upper=True transposes it
+defop("eigh", _eigh_vjp, _eigh_jvp, float_only=True)
+defop("qr", _qr_vjp, _qr_jvp, float_only=True)  # mode: "reduced" or "complete"
+defop("svd", _svd_vjp, _svd_jvp, float_only=True)  # full_matrices: bool
+defop("pinv", _pinv_vjp, _pinv_jvp, float_only=True)  # rtol: a float or None
+defop("matrix_rank", differentiable=False, float_only=True)

@@ -12,6 +12,8 @@ from typing import Any
 
 from polytape.backends.base import Backend
 
+from .dispatch import kernel_error
+from .errors import PolytapeError
 from .optable import OPS
 
 __all__ = ["KernelNamespace", "kernel_namespace"]
@@ -54,8 +56,15 @@ class KernelNamespace:
         return make(tuple(x.shape), x.dtype)
 
     def apply_op(self, name: str, *arrays: Any, **attrs: Any) -> Any:
-        """Op ``name``'s kernel on ``arrays`` and ``attrs`` (as :func:`polytape.ops.apply_op`)."""
-        return self.backend.kernels[name](*arrays, **attrs)
+        """Op ``name``'s kernel on ``arrays`` and ``attrs`` (as :func:`polytape.ops.apply_op`);
+        a kernel's complaint about its input (a singular matrix met by a rule) is translated as
+        in a forward call."""
+        try:
+            return self.backend.kernels[name](*arrays, **attrs)
+        except PolytapeError:
+            raise
+        except Exception as exc:
+            raise kernel_error(name, arrays, attrs, exc) from exc
 
 
 def _weak_scalars(kernel: Callable[..., Any], be: Any) -> Callable[[Any, Any], Any]:

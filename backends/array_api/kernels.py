@@ -7,7 +7,7 @@ differently, and fixes torch's reductions), or a library that implements the sta
 itself (``array_api_strict``). Where the standard has a function the kernel is that
 function, bound to ``xp``; where it has none (``erf``, ``pad``, ``einsum``, NumPy-style
 indexing, scatter-add) the kernel is built from functions it has (:mod:`.special`,
-:mod:`.einsum`, :mod:`.indexing`).
+:mod:`.einsum`, :mod:`.indexing`); the ``linalg`` extension's kernels are in :mod:`.linalg`.
 
 A backend uses this table as it is and replaces only its real differences: a fused or
 native kernel (NumPy's bit-select ``where``, torch's ``threshold_backward``), a dtype
@@ -30,6 +30,7 @@ from array_api_compat import is_array_api_obj
 
 from . import einsum as _einsum
 from . import indexing, special
+from .linalg import linalg_kernels
 
 __all__ = ["make_kernels", "reduction", "BIT_SELECT_MIN_SIZE"]
 
@@ -276,5 +277,6 @@ def make_kernels(xp: Any, device: Callable[[], Any] | None = None,
         "full": partial(_full, xp, device), "arange": partial(_arange, xp, device),
         "linspace": partial(_linspace, xp, device), "eye": partial(_eye, xp, device),
     })
+    k.update(linalg_kernels(xp))
     return k
 

@@ -224,6 +224,26 @@ def _relu_backward_at_zero(g: Any, x: Any) -> Any:
     return np.where(x >= 0, g, np.zeros((), g.dtype))  # the kink at 0 takes the right slope
 
 
+def _log2_float32_constant(x: Any) -> Any:
+    # ln 2 kept as a float32 constant: every float64 result off by 3e-8 relative.
+    return (np.log(x) / np.float64(np.float32(math.log(2.0)))).astype(x.dtype)
+
+
+def _where_output_like_y(c: Any, x: Any, y: Any) -> Any:
+    # The output is allocated like the second branch, which is right whenever that branch
+    # already has the broadcast shape -- as in every forward and reverse pass over values,
+    # but not in forward mode, where both branches can be the (smaller) tangent's shape.
+    x, y = np.asarray(x), np.asarray(y)
+    out = np.array(y, dtype=np.result_type(x, y), copy=True)
+    np.copyto(out, x, where=np.asarray(c, bool))
+    return out
+
+
+def _relu_backward_threshold(g: Any, x: Any) -> Any:
+    # A "numerically safe" threshold: the slope is 0 for positive x below 1e-30 too.
+    return np.where(x > 1e-30, g, np.zeros((), g.dtype))
+
+
 def _int_result(k: Kernels, op: str) -> Kernels:
     orig = k[op]
 
@@ -231,6 +251,17 @@ def _int_result(k: Kernels, op: str) -> Kernels:
         out = orig(*xs, **kw)
         return np.asarray(out).astype(np.int64) if xs[0].dtype == np.int32 else out
     return {op: kernel}
+
+
+def _svd_packs_vh(svd: Callable[..., Any]) -> Callable[..., Any]:
+    def kernel(x: Any, full_matrices: bool = True) -> Any:
+        out = svd(x, full_matrices=full_matrices).copy()
+        m, n = x.shape[-2], x.shape[-1]
+        v = out[..., m + 1:, :]
+        if v.shape[-1] == n:
+            out[..., m + 1:, :] = np.swapaxes(v, -1, -2)
+        return out
+    return kernel
 
 
 _T = Fault  # one line per fault below
@@ -287,6 +318,9 @@ FAULTS: tuple[Fault, ...] = (
        lambda k: {"log1p": lambda x: k["log"](x + np.ones((), x.dtype))}),
     _T("f_expm1_naive", "expm1", "precision", "expm1 as exp(x) - 1",
        lambda k: {"expm1": lambda x: k["exp"](x) - np.ones((), x.dtype)}),
+    _T("f_log2_float32_constant", "log2", "precision",
+       "log2 as log(x) / ln 2 with ln 2 rounded to float32 (rel. error 3e-8 in float64)",
+       lambda k: _float_only(k, "log2", _log2_float32_constant)),
     _T("f_erf_float32", "erf", "precision", "erf good to float32 only (rel. error 1e-7)",
        lambda k: _float_only(k, "erf", _erf_float32)),
     _T("f_sum_half_accumulator", "sum", "precision", "float16 sum accumulates in float16",
@@ -346,15 +380,32 @@ FAULTS: tuple[Fault, ...] = (
     # -- gradients (kernels that only backward passes call)
     _T("f_relu_backward_kink", "relu_backward", "gradients", "relu's gradient at 0 is 1",
        lambda k: {"relu_backward": _relu_backward_at_zero}),
+    _T("f_relu_backward_threshold", "relu_backward", "gradients",
+       "relu's gradient is 0 below x = 1e-30 (subnormals, the smallest normals)",
+       lambda k: {"relu_backward": _relu_backward_threshold}),
     _T("f_index_add_last_wins", "index_add", "gradients",
        "index_add (getitem's VJP) drops repeated positions",
        lambda k: {"index_add": _index_add_last_wins}),
     _T("f_cumsum_reverse_ignored", "cumsum", "gradients",
        "cumsum ignores reverse=True (cumsum's VJP)", _cumsum_reverse_ignored),
-    # -- forward mode: the JVP of cumsum is cumsum of the tangent
-    _T("f_cumsum_axis_ignored", "cumsum", "forward mode", "cumsum always runs along axis 0",
+    # -- forward mode: where's JVP selects between a tangent and zeros of the tangent's shape
+    _T("f_where_output_like_y", "where", "forward mode",
+       "where allocates its output like its second branch (fails when only the condition "
+       "has the broadcast shape)", lambda k: {"where": _where_output_like_y}),
+    _T("f_cumsum_axis_ignored", "cumsum", "values", "cumsum always runs along axis 0",
        lambda k: {"cumsum": lambda x, axis=None, reverse=False: k["cumsum"](
            x, axis=0 if x.ndim else axis, reverse=reverse)}),
+    # -- the linalg extension (decompositions pack their results: polytape.derivatives)
+    _T("f_inv_transposed", "inv", "values", "inv returns the transposed inverse",
+       lambda k: {"inv": lambda x: np.swapaxes(k["inv"](x), -1, -2)}),
+    _T("f_cholesky_upper", "cholesky", "values", "cholesky returns the upper factor (SciPy's default)",
+       lambda k: {"cholesky": lambda x: np.swapaxes(k["cholesky"](x), -1, -2)}),
+    _T("f_eigh_descending", "eigh", "values", "eigh orders eigenvalues (and vectors) descending",
+       lambda k: {"eigh": lambda x: np.flip(k["eigh"](x), axis=-1)}),
+    _T("f_svd_packs_vh", "svd", "layouts", "svd hands over Vh where V belongs (square V)",
+       lambda k: {"svd": _svd_packs_vh(k["svd"])}),
+    _T("f_solve_float32", "solve", "precision", "float64 solve computed in float32",
+       lambda k: _computed_in(k, "solve", np.float32)),
     # -- training: optimizer updates go through update_in_place
     _T("f_assign_sub_adds", "assign_sub", "training",
        "in-place assign_sub adds (every optimizer step ascends)", lambda k: {},

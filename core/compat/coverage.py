@@ -33,7 +33,8 @@ cond while_loop map_fn foldl foldr scan vectorized_map case switch_case
 math.reduce_variance math.reduce_std math.log1p math.erf math.top_k math.segment_sum
 math.unsorted_segment_sum math.is_nan math.is_finite math.softplus math.l2_normalize
 linalg.matmul linalg.inv linalg.det linalg.solve linalg.cholesky linalg.svd linalg.norm
-linalg.matvec linalg.global_norm linalg.eigh
+linalg.matvec linalg.global_norm linalg.eigh linalg.eigvalsh linalg.qr linalg.pinv linalg.slogdet
+linalg.trace linalg.diag linalg.diag_part linalg.adjoint errors.InvalidArgumentError
 nn.relu nn.softmax nn.log_softmax nn.sigmoid_cross_entropy_with_logits
 nn.softmax_cross_entropy_with_logits nn.sparse_softmax_cross_entropy_with_logits
 nn.conv1d nn.conv2d nn.conv2d_transpose nn.conv3d nn.max_pool2d nn.avg_pool2d

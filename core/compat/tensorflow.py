@@ -61,7 +61,13 @@ from polytape import optimizers as _optimizers
 from polytape import random as _random
 from polytape.compat import devices as _devices
 from polytape.compat.dtype_strictness import check_same_dtype, float_only, strict_binary
-from polytape.errors import InvalidArgumentError, NotProvidedError, ShapeError
+from polytape.errors import (
+    InvalidArgumentError,
+    NotProvidedError,
+    PolytapeError,
+    ShapeError,
+    unsupported,
+)
 from polytape.nn import convolution as _conv
 
 __version__ = pt.__version__
@@ -745,10 +751,87 @@ def _matvec(a: Any, b: Any, transpose_a: builtins.bool = False, adjoint_a: built
     return pt.squeeze(out, -1)
 
 
-linalg = _namespace("linalg", "``tf.linalg``: matrix products and norms.", {
+def _adjoint(x: Tensor) -> Tensor:
+    return _swap_last(pt.conj(x) if pt.isdtype(x.dtype, "complex floating") else x)
+
+
+def _linalg_inv(input: Any, adjoint: builtins.bool = False, name: str | None = None) -> Tensor:  # noqa: A002
+    """Inverse of each square matrix (of its adjoint with ``adjoint=True``)."""
+    x = pt.linalg.inv(input)
+    return _adjoint(x) if adjoint else x
+
+
+def _linalg_solve(matrix: Any, rhs: Any, adjoint: builtins.bool = False,
+                  name: str | None = None) -> Tensor:
+    """``X`` with ``matrix @ X == rhs``; ``rhs`` is ``(..., M, K)`` as in TensorFlow."""
+    matrix, rhs = check_same_dtype("MatrixSolve", (matrix, rhs))
+    matrix, rhs = pt.convert_to_tensor(matrix), pt.convert_to_tensor(rhs)
+    if rhs.ndim < 2:
+        raise InvalidArgumentError(
+            f"tf.linalg.solve: rhs must have rank >= 2 (..., M, K), got shape {tuple(rhs.shape)}")
+    return pt.linalg.solve(_adjoint(matrix) if adjoint else matrix, rhs)
+
+
+def _linalg_svd(tensor: Any, full_matrices: builtins.bool = False, compute_uv: builtins.bool = True,
+                name: str | None = None) -> Any:
+    """TensorFlow's order and convention: ``s, u, v`` with ``tensor = u @ diag(s) @ adjoint(v)``
+    (``s`` alone with ``compute_uv=False``)."""
+    if not compute_uv:
+        return pt.linalg.svdvals(tensor)
+    u, s, vh = pt.linalg.svd(tensor, full_matrices=full_matrices)
+    return s, u, _adjoint(vh)
+
+
+def _linalg_qr(input: Any, full_matrices: builtins.bool = False, name: str | None = None) -> Any:  # noqa: A002
+    """``q, r`` of each matrix (``full_matrices=True`` is the standard's ``mode="complete"``)."""
+    return tuple(pt.linalg.qr(input, mode="complete" if full_matrices else "reduced"))
+
+
+def _linalg_pinv(a: Any, rcond: Any = None, validate_args: builtins.bool = False,
+                 name: str | None = None) -> Tensor:
+    """Moore-Penrose pseudo-inverse; singular values below ``rcond * max(s)`` are dropped
+    (TensorFlow's default ``rcond``: ``10 * max(M, N) * eps``)."""
+    a = pt.convert_to_tensor(a)
+    if rcond is None:
+        rcond = 10.0 * max(a.shape[-2:]) * float(pt.finfo(a.dtype).eps)
+    return pt.linalg.pinv(a, rtol=rcond)
+
+
+def _linalg_diag(diagonal: Any, name: str | None = None, k: int = 0, **kwargs: Any) -> Tensor:
+    """A batch of square matrices with ``diagonal``'s last axis on their main diagonal."""
+    unsupported({**kwargs, **({"k": k} if k else {})}, "tf.linalg.diag")
+    d = pt.convert_to_tensor(diagonal)
+    return pt.expand_dims(d, -1) * pt.eye(d.shape[-1], dtype=d.dtype)
+
+
+def _only_input(fn: Any, doc: str) -> Any:
+    def wrapper(input: Any, name: str | None = None) -> Any:  # noqa: A002
+        out = fn(input)
+        return tuple(out) if isinstance(out, tuple) else out
+    wrapper.__doc__ = doc
+    return wrapper
+
+
+linalg = _namespace("linalg", "``tf.linalg``: matrix products, norms and decompositions.", {
     "matmul": matmul, "tensordot": tensordot, "einsum": einsum, "norm": norm, "eye": eye,
     "matrix_transpose": lambda a, name=None: _swap_last(pt.convert_to_tensor(a)),
+    "adjoint": lambda matrix, name=None: _adjoint(pt.convert_to_tensor(matrix)),
     "matvec": _matvec, "global_norm": global_norm,
+    "inv": _linalg_inv, "solve": _linalg_solve, "svd": _linalg_svd, "qr": _linalg_qr,
+    "pinv": _linalg_pinv,
+    "det": _only_input(pt.linalg.det, "Determinant of each square matrix."),
+    "slogdet": _only_input(pt.linalg.slogdet,
+                           "``sign, log_abs_determinant`` of each square matrix."),
+    "cholesky": _only_input(pt.linalg.cholesky, "Lower Cholesky factor of each SPD matrix."),
+    "eigh": _only_input(pt.linalg.eigh, "``e, v``: ascending eigenvalues and eigenvectors."),
+    "eigvalsh": _only_input(pt.linalg.eigvalsh, "Ascending eigenvalues of each symmetric matrix."),
+    "diag": _linalg_diag,
+    "trace": lambda x, name=None: pt.linalg.trace(x),
+    "diag_part": lambda input, name=None, k=0: pt.linalg.diagonal(input, offset=k),
+})
+
+errors = _namespace("errors", "``tf.errors``: the exception types TensorFlow code catches.", {
+    "InvalidArgumentError": InvalidArgumentError, "OpError": PolytapeError,
 })
 
 

@@ -20,6 +20,7 @@ import numpy as np
 import pytest
 
 import polytape as pt
+from polytape.conformance.recipes import RECIPES
 from polytape.optable import OPS
 
 pytest.importorskip("torch")
@@ -193,6 +194,30 @@ CASES += [
       for op in ("bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_left_shift",
                  "bitwise_right_shift")),
     Case("bitwise_invert", "int", pt.bitwise_invert, (ints(3, 4),), grad=False),
+]
+
+# -- the linalg extension (issue #15): the conformance recipes' well-conditioned, sign-invariant calls
+def _conditioned(*shape: int):
+    """Uniform in [-1, 1] plus 3 on the main diagonal: float32 rounding stays float32-sized."""
+    make = uniform(*shape, lo=-1.0, hi=1.0)
+    return lambda rng: make(rng) + (3.0 * np.eye(shape[-2], shape[-1]) if len(shape) > 1 else 0.0)
+
+
+def _linalg(op: str, label: str, *shapes: tuple, **attrs: Any) -> Case:
+    recipe = RECIPES[op]
+    return Case(op, label, lambda *xs: recipe.invoke(*xs, **attrs),
+                tuple(_conditioned(*s) for s in shapes), half=False)
+
+
+CASES += [
+    _linalg("inv", "batch", (2, 3, 3)), _linalg("det", "batch", (2, 3, 3)),
+    _linalg("slogdet", "batch", (2, 4, 4)), _linalg("solve", "vector", (2, 3, 3), (3,)),
+    _linalg("cholesky", "upper", (2, 3, 3), upper=True), _linalg("eigh", "batch", (2, 4, 4)),
+    _linalg("qr", "wide", (2, 3, 5)), _linalg("qr", "complete", (4, 3), mode="complete"),
+    _linalg("svd", "full", (4, 3)), _linalg("svd", "reduced wide", (2, 3, 5), full_matrices=False),
+    _linalg("pinv", "tall", (4, 3)),
+    Case("matrix_rank", "product", lambda a, b: pt.linalg.matrix_rank(pt.matmul(a, b)),
+         (uniform(4, 2), uniform(2, 3)), grad=False, half=False),
 ]
 ALL_CASES = {c.id: c for c in CASES}
 assert len(ALL_CASES) == len(CASES), "duplicate case ids"

@@ -59,7 +59,9 @@ def test_pytest_pyargs_entry_point(tmp_path):
 def test_pytest_explicit_plugin_and_conftest_fallback(tmp_path):
     """With plugin autoloading off, `-p polytape.conformance.plugin` still gives the options,
     and without it the package's conftest.py registers the plugin (every available backend)."""
-    no_autoload = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1", "POLYTAPE_DISABLE_PLUGINS": "torch,cupy"}
+    # Only numpy is left available (the example array-api-strict plugin may be installed too).
+    no_autoload = {"PYTEST_DISABLE_PLUGIN_AUTOLOAD": "1",
+                   "POLYTAPE_DISABLE_PLUGINS": "torch,cupy,array_api_strict"}
     proc = _run([sys.executable, "-m", "pytest", "--pyargs", "polytape.conformance",
                  "-p", "polytape.conformance.plugin", "--polytape-backend", "numpy",
                  "--polytape-report", "explicit.json", "-k", "s001_nested", "-q",

@@ -54,7 +54,7 @@ def test_plugin_cases_run_and_are_reported(certify, vendor_plugin):
     cases = {c["id"].split("::")[1]: c for c in cert.cases("numpy")}
     ok = cases["test_plugin_case[cosh_identity-numpy-float64]"]
     assert ok["outcome"] == "passed" and ok["group"] == "vendor" and ok["plugin"] == vendor_plugin
-    assert ok["rtol"] == 1e-7 and ok["error_ratio"] <= 1
+    assert ok["rtol"] == 1e-12 and ok["error_ratio"] <= 1  # float64 values: float64 precision
     measured = cases["test_plugin_case[sqrt_two-numpy-float32]"]
     assert measured["outcome"] == "passed"
     assert measured["max_error"] == pytest.approx(abs(float(np.float32(math.sqrt(2))) - math.sqrt(2)))

@@ -30,6 +30,34 @@ def test_ulp_of_a_few_numbers():
     assert ulp_bound("erf", "float16") == 1.5
 
 
+def test_float64_ulps_against_mpmath():
+    from polytape.conformance.extended_reference import float64_ulp_errors
+
+    x = np.array([1.0, 0.5, -3.0, 0.0, math.nan])
+    e = np.exp(x)
+    errs = float64_ulp_errors("exp", [x], e, e)
+    assert np.all(errs[:3] <= 0.5) and errs[0] > 0  # e = 2.718281828459045 is rounded
+    assert np.isnan(errs[3]) and np.isnan(errs[4])  # special cases: the float64 reference's
+    off = float64_ulp_errors("exp", [x], np.nextafter(e, math.inf), e)
+    assert np.all((off[:3] >= 0.5) & (off[:3] <= 1.5))
+    # math.fsum-exact sums: 0.1 + 0.2 rounds to 0.30000000000000004, 0.25 ULP from exact
+    s = float64_ulp_errors("add", [np.array([0.1]), np.array([0.2])], np.array([0.1 + 0.2]),
+                           np.array([0.1 + 0.2]))
+    assert 0 < s[0] <= 0.5
+    assert float64_ulp_errors("relu", [x], e, e) is None
+
+
+def test_without_mpmath_the_certificate_says_so(monkeypatch):
+    from polytape.conformance import extended_reference
+
+    assert "mpmath" in extended_reference.describe() and "128 bits" in extended_reference.describe()
+    monkeypatch.setattr(extended_reference, "_mpmath", lambda: None)
+    assert not extended_reference.available()
+    assert "mpmath is not installed" in extended_reference.describe()
+    x = np.array([1.0])
+    assert extended_reference.float64_ulp_errors("exp", [x], np.exp(x), np.exp(x)) is None
+
+
 def test_special_values_are_representable():
     for dtype in ("float16", "bfloat16", "float32", "float64"):
         from polytape.conformance.checks import round_to
@@ -53,7 +81,10 @@ def test_certificate_has_ulp_columns(certify):
     ulps = cert.backend("numpy")["ulp"]
     assert {"exp", "sin"} <= set(ulps)  # (and ops whose names end in them: arcsin, logsumexp)
     assert set(ulps["exp"]) == {"float16", "bfloat16", "float32", "float64"}
-    assert 0 <= ulps["exp"]["float64"] <= ulp_bound("exp", "float64")
+    # Measured against mpmath, not NumPy itself: a real (nonzero) error, within the bound.
+    assert 0 < ulps["exp"]["float64"] <= ulp_bound("exp", "float64")
+    assert "mpmath" in cert.data["run"]["ulp_reference"]
+    assert "Float64 column measured against: mpmath" in cert.markdown
     assert "### Worst ULP error per op" in cert.markdown
     assert "| exp |" in cert.markdown
     case = [c for c in cert.cases("numpy") if c["case"] == "exp"][0]
@@ -108,3 +139,53 @@ def test_self_test_command_line(capsys):
     assert code == 0
     assert "self-test: 2 of 2 faulty backends killed (100%)" in out
     assert "f_sign_zero_is_one" in out and "killed by edge_values:sign-f_sign_zero_is_one" in out
+
+
+def _outcomes(fault_name: str, op: str) -> dict[str, dict[str, str | None]]:
+    """Each group's outcome per dtype of ``op``'s cases on the faulty backend ``fault_name``
+    (None: passed; else the failure message)."""
+    from polytape import plugins
+    from polytape.conformance import self_test
+
+    fault = [f for f in FAULTS if f.name == fault_name][0]
+    handle = plugins.register(self_test._Plugin([fault]), name="test-suite-power")
+    try:
+        out: dict[str, dict[str, str | None]] = {}
+        for source, case in self_test._case_index()[op]:
+            for dtype in self_test._dtypes(case, fault.name):
+                out.setdefault(source, {})[str(dtype)] = self_test._run(case, fault.name, dtype)
+        return out
+    finally:
+        plugins.unregister(handle)
+
+
+@pytest.mark.parametrize("fault, op", [("f_erf_float32", "erf"), ("f_log2_float32_constant", "log2")])
+def test_a_float32_accurate_float64_kernel_fails_its_value_case(fault, op):
+    """No float64 value tolerance lets a kernel good to ~1e-7 relative pass: the op's own
+    float64 value case rejects it (the old rtol 1e-7 let both through)."""
+    from polytape.conformance.tolerances import tolerance
+
+    assert tolerance("value", "float64", op).rtol < 1e-14
+    assert tolerance("value", "float64", "sum").rtol <= 1e-12
+    assert tolerance("gradient", "float64", op).rtol <= 1e-12
+    values = _outcomes(fault, op)["values"]
+    assert values["float64"] is not None and "exceeds the value tolerance" in values["float64"]
+    assert values["float32"] is None  # float32-accurate is right in float32
+
+
+def test_forward_mode_fault_is_caught_only_by_forward_mode():
+    """f_where_output_like_y computes every value and VJP right; only the JVP fails."""
+    outcomes = _outcomes("f_where_output_like_y", "where")
+    for group in ("values", "gradients", "second_order"):
+        assert all(m is None for m in outcomes.get(group, {}).values()), (group, outcomes[group])
+    assert all(m is not None for m in outcomes["jacobian"].values()), outcomes["jacobian"]
+
+
+def test_edge_gradients_kill_a_vjp_kernel_wrong_only_at_edges():
+    """relu_backward with a 1e-30 threshold: right on every random sample, wrong at
+    subnormal and tiny inputs -- the relu edge-gradient case (VJP) rejects it."""
+    outcomes = _outcomes("f_relu_backward_threshold", "relu")
+    assert all(m is None for m in outcomes["gradients"].values()), outcomes["gradients"]
+    for dtype in ("float32", "float64"):
+        message = outcomes["edge_gradients"][dtype]
+        assert message is not None and "d relu/dx (VJP)" in message, message

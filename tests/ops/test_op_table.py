@@ -27,6 +27,7 @@ import numpy as np
 import pytest
 
 import polytape as pt
+from polytape.conformance.recipes import RECIPES
 from polytape.optable import OPS
 
 # -- dtypes and tolerances ------------------------------------------------------------------------
@@ -437,6 +438,80 @@ case("bitwise_invert", pt.bitwise_invert, _on_int64(np.invert), UNARY, dtypes=IN
 for _op, _ref in [("bitwise_left_shift", np.left_shift), ("bitwise_right_shift", np.right_shift)]:
     case(_op, getattr(pt, _op), _on_int64(_ref), BINARY, domains=("real", "exponent"),
          dtypes=_BITWISE_INTS, in_dtype="int32")
+
+
+# -- the linalg extension (issue #15) ---------------------------------------------------------------------
+# The table ops through the conformance recipes' calls: well-conditioned inputs (shifted, X X^T + nI,
+# spaced eigenvalues and singular values) and sign-invariant outputs (squares of eigenvectors,
+# singular vectors and Q), so finite differences see one smooth function.
+_DOUBLE = ("float32", "float64")
+for _op, _shapes, _attrs in [
+    ("inv", [((3, 3),), ((2, 3, 3),)], {}),
+    ("det", [((3, 3),), ((2, 3, 3),)], {}),
+    ("slogdet", [((3, 3),), ((2, 4, 4),)], {}),
+    ("solve", [((3, 3), (3, 2)), ((2, 3, 3), (3,)), ((2, 1, 3, 3), (3, 3, 2))], {}),
+    ("cholesky", [((3, 3),), ((2, 3, 3),)], {}),
+    ("cholesky", [((3, 3),)], {"upper": True}),
+    ("eigh", [((3, 3),), ((2, 4, 4),)], {}),
+    ("qr", [((4, 3),), ((2, 3, 5),), ((3, 3),)], {}),
+    ("qr", [((4, 3),)], {"mode": "complete"}),
+    ("svd", [((4, 3),), ((2, 3, 5),)], {"full_matrices": False}),
+    # full_matrices: one extra column (a sign to choose); with more, their squares depend on a basis
+    ("svd", [((4, 3),), ((3, 4),)], {"full_matrices": True}),
+    ("pinv", [((4, 3),), ((2, 3, 5),)], {}),
+]:
+    _r = RECIPES[_op]
+    case(_op, lambda *xs, _r=_r, _a=_attrs: _r.invoke(*xs, **_a),
+         lambda *xs, _r=_r, _a=_attrs: _r.reference(*xs, **_a), _shapes,
+         name="-".join([_op, *(f"{k}={v}" for k, v in _attrs.items())]), dtypes=_DOUBLE)
+case("matrix_rank", pt.linalg.matrix_rank, np.linalg.matrix_rank, [((4, 3),), ((2, 3, 5),)],
+     dtypes=_DOUBLE, out="index")
+
+
+def _spaced(x: Any) -> Any:
+    # x plus a diagonal 6, 3 (rectangular too): singular values well apart
+    d = np.zeros(x.shape[-2:])
+    d[0, 0], d[1, 1] = 6.0, 3.0
+    return x + (pt.constant(d, dtype=x.dtype) if isinstance(x, pt.Tensor) else d)
+
+
+def _sym(x: Any) -> Any:
+    return (x + np.swapaxes(x, -1, -2)) / 2 + np.diag([0.0, 5.0, 10.0])
+
+
+# Compositions (no rules of their own): their derivatives come from the ops above.
+case("eigvalsh", lambda x: pt.linalg.eigvalsh((x + pt.matrix_transpose(x)) / 2
+                                              + pt.constant(np.diag([0.0, 5.0, 10.0]), dtype=x.dtype)),
+     lambda x: np.linalg.eigvalsh(_sym(x)), [((3, 3),), ((2, 3, 3),)], dtypes=_DOUBLE)
+case("svdvals", lambda x: pt.linalg.svdvals(_spaced(x)),
+     lambda x: np.linalg.svd(_spaced(x), compute_uv=False), [((3, 2),), ((2, 2, 4),)], dtypes=_DOUBLE)
+for _ord in ("fro", "nuc", 1, -1, 2, -2, np.inf, -np.inf):
+    case("matrix_norm", lambda x, _o=_ord: pt.linalg.matrix_norm(_spaced(x), ord=_o),
+         lambda x, _o=_ord: np.linalg.norm(_spaced(x), ord=_o, axis=(-2, -1)), [((3, 2),), ((2, 2, 4),)],
+         name=f"matrix_norm-{_ord}", dtypes=_DOUBLE, domains=("away",))
+case("matrix_norm", lambda x: pt.linalg.matrix_norm(_spaced(x), ord=2, keepdims=True),
+     lambda x: np.linalg.norm(_spaced(x), ord=2, axis=(-2, -1), keepdims=True), [((2, 3, 2),)],
+     name="matrix_norm-keepdims", dtypes=_DOUBLE)
+for _ord in (2, 1, 3, 0.5, -1.5, np.inf, -np.inf):
+    case("vector_norm", lambda x, _o=_ord: pt.linalg.vector_norm(x, ord=_o, axis=(0, 2), keepdims=True),
+         lambda x, _o=_ord: np.linalg.norm(np.moveaxis(x, 1, 0).reshape(3, -1), ord=_o, axis=1)
+         .reshape(1, 3, 1), [((2, 3, 2),)], name=f"vector_norm-{_ord}", dtypes=_DOUBLE, domains=("away",))
+case("vector_norm", pt.linalg.vector_norm, lambda x: np.linalg.norm(x.reshape(-1)), [((2, 3),)],
+     name="vector_norm-all", dtypes=("int32",) + _DOUBLE, domains=("away",), out="float")
+case("vector_norm", lambda x: pt.linalg.vector_norm(x, ord=0, axis=-1), lambda x: np.sum(x != 0, axis=-1),
+     [((2, 3),)], name="vector_norm-0", dtypes=_DOUBLE, domains=("zeros",), smooth=False)
+for _n in (0, 1, 3, -2):
+    case("matrix_power", lambda x, _n=_n: pt.linalg.matrix_power(_spaced(x), _n),
+         lambda x, _n=_n: np.linalg.matrix_power(_spaced(x), _n), [((2, 2),), ((2, 2, 2),)],
+         name=f"matrix_power-{_n}", dtypes=_DOUBLE)
+case("trace", lambda x: pt.linalg.trace(x, offset=1), lambda x: np.trace(x, 1, axis1=-2, axis2=-1),
+     [((3, 3),), ((2, 3, 4),)], dtypes=_DOUBLE)
+case("diagonal", lambda x: pt.linalg.diagonal(x, offset=-1),
+     lambda x: np.diagonal(x, -1, axis1=-2, axis2=-1), [((3, 3),), ((2, 4, 3),)], dtypes=("int32",) + _DOUBLE)
+case("outer", pt.linalg.outer, np.outer, [((3,), (2,))], dtypes=("int32",) + _DOUBLE)
+case("cross", pt.linalg.cross, np.cross, [((3,), (3,)), ((2, 3), (3,))], dtypes=_DOUBLE)
+case("cross", lambda a, b: pt.linalg.cross(a, b, axis=0), lambda a, b: np.cross(a, b, axis=0),
+     [((3, 2), (3, 1))], name="cross-axis0", dtypes=_DOUBLE)
 
 
 # -- coverage ------------------------------------------------------------------------------------------
