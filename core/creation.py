@@ -332,6 +332,8 @@ def eye(n_rows: int, n_cols: int | None = None, *, k: int = 0, dtype: Any = None
     if n < 0 or m < 0:
         raise ShapeError(f"eye: sizes must be non-negative, got {n} x {m}")
     dt = _dtype_arg("eye", dtype, float32)
+    # Diagonals outside the matrix are all zeros: clamped, so a huge k allocates nothing big.
+    k = max(-n, min(k, m))
 
     def make(kernel: Any, nat: Any) -> Any:
         # Diagonal k of an n x m matrix is the main diagonal of a larger identity, sliced.
@@ -371,26 +373,40 @@ def empty_like(x: Any, /, *, dtype: Any = None, device: str | None = None) -> Te
 
 def from_dlpack(x: Any, /, *, device: str | None = None, copy: bool | None = None,
                 backend: Any = None) -> Tensor:
-    """A tensor sharing memory with ``x`` (anything with ``__dlpack__``) where the current
-    (or given) backend can import it, else a copy of its values.
+    """The standard's ``from_dlpack``: a tensor of ``x``'s values (``x`` has ``__dlpack__``).
+
+    ``copy=None`` shares ``x``'s memory where the current (or given) backend can import it
+    on ``device``, else copies; ``copy=False`` never copies (``BufferError`` where it would
+    have to); ``copy=True`` always copies, so later writes to ``x`` cannot show through.
 
     >>> import numpy as np, polytape as pt
     >>> pt.from_dlpack(np.arange(3.0), backend="numpy").numpy().tolist()
     [0.0, 1.0, 2.0]
     """
-    if isinstance(x, Tensor):
-        return to_backend(x, backend if backend is not None else x._backend, device)
+    if isinstance(x, Tensor) and (backend is None or sel.resolve(backend, device)[0] is x._backend):
+        out = to_backend(x, x._backend, device)
+        if copy is False and out._data is not x._data:
+            raise BufferError(f"from_dlpack: moving a tensor from {x.device} to {out.device} "
+                              "copies; pass copy=None or True")
+        # copy=True needs no copy: tensors are immutable, and an array a tensor holds is
+        # never updated in place (Backend.update_in_place proves no one else holds it). A
+        # Variable gives a tensor of its current values, as x.read_value() would.
+        return wrap(out._data, out._backend) if type(out) is not Tensor else out
     be, dev = _target(backend, device)
-    if not copy:
+    if copy is not True:
         try:
             native = be.from_dlpack(x)
         except Exception:  # each library refuses in its own way; fall back to a copy
             native = None
         if native is not None and be.canonical.get(getattr(native, "dtype", None)) is not None:
             out = wrap(native, be)
-            return out if dev is None or out.device == dev else to_backend(out, be, dev)
+            if dev is None or out.device == dev:
+                return out
+            if copy is None:
+                return to_backend(out, be, dev)
         if copy is False:
             raise BufferError(f"from_dlpack: backend {be.name!r} cannot import a "
                               f"{type(x).__name__} without a copy; pass copy=None or True")
-    return constant(np.from_dlpack(x) if hasattr(x, "__dlpack__") else np.asarray(x),
-                    backend=be, device=dev)
+    host = x.numpy() if isinstance(x, Tensor) else (
+        np.from_dlpack(x) if hasattr(x, "__dlpack__") else np.asarray(x))
+    return constant(np.array(host, copy=True), backend=be, device=dev)

@@ -20,6 +20,7 @@ from .dtypes import _TABLE, default_float, weak_result_type
 from .errors import (
     BackendMismatchError,
     DTypeError,
+    IndexShapeError,
     InvalidArgumentError,
     PolytapeError,
     ShapeError,
@@ -309,7 +310,8 @@ def kernel_error(name: str, arrays: tuple, attrs: dict | None, exc: Exception) -
     """Translate a kernel's exception into polytape's, naming the op and the shapes.
 
     A ``TypeError`` becomes :class:`DTypeError`; a ``ValueError``, ``IndexError`` or
-    ``RuntimeError`` about shapes becomes :class:`ShapeError`, another ``ValueError`` an
+    ``RuntimeError`` about shapes becomes :class:`ShapeError` (:class:`IndexShapeError`, also
+    an ``IndexError``, for an ``IndexError``), another ``ValueError`` an
     :class:`InvalidArgumentError`. Anything else (``MemoryError``, out-of-memory errors of
     devices, ``NotImplementedError``, arithmetic errors...) is not polytape's to rename: it
     is raised again unchanged.
@@ -322,7 +324,7 @@ def kernel_error(name: str, arrays: tuple, attrs: dict | None, exc: Exception) -
     if isinstance(exc, (ValueError, IndexError, RuntimeError)) and not isinstance(
             exc, (NotImplementedError, RecursionError)) and "OutOfMemory" not in type(exc).__name__:
         if _SHAPE_PROBLEM.search(str(exc)):
-            return ShapeError(msg)
+            return IndexShapeError(msg) if isinstance(exc, IndexError) else ShapeError(msg)
         if isinstance(exc, ValueError):
             return InvalidArgumentError(msg)
     raise exc

@@ -11,6 +11,8 @@ __all__ = [
     "PolytapeError",
     "InvalidArgumentError",
     "ShapeError",
+    "ShapeAttributeError",
+    "IndexShapeError",
     "DTypeError",
     "ArgumentTypeError",
     "BackendNotFoundError",
@@ -34,6 +36,17 @@ class InvalidArgumentError(PolytapeError, ValueError):
 
 class ShapeError(PolytapeError, ValueError):
     """Shapes that do not fit the op; the message names the op and the shapes."""
+
+
+class ShapeAttributeError(ShapeError, AttributeError):
+    """A tensor attribute the tensor's shape does not have (``x.mT`` of a 1-D tensor): a
+    :class:`ShapeError` that is also an ``AttributeError``, so ``hasattr`` answers False."""
+
+
+class IndexShapeError(ShapeError, IndexError):
+    """An index that does not fit the tensor (out of range, too many indices, a mask of the
+    wrong shape): a :class:`ShapeError` that is also the ``IndexError`` NumPy and the Array
+    API standard raise there."""
 
 
 class DTypeError(PolytapeError, TypeError):

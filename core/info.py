@@ -199,13 +199,16 @@ class _Info:
         return list(current_backend().devices())
 
     def dtypes(self, *, device: Any = None, kind: Any = None) -> dict[str, DType]:
-        """The dtypes of the current backend (of ``kind`` when given; see :func:`isdtype`)."""
+        """The standard's dtypes the current backend has (of ``kind`` when given; see
+        :func:`isdtype`); the extension dtypes float16 and bfloat16 are not listed."""
         be = current_backend()
         return {d.name: d for d in all_dtypes if d in be.native_dtypes
-                and (kind is None or isdtype(d, kind))}
+                and d.name not in _EXTENSION_DTYPES and (kind is None or isdtype(d, kind))}
 
 
 _INFO = _Info()
+# polytape's dtypes the standard does not define (``dtypes()`` lists only the standard's).
+_EXTENSION_DTYPES = ("float16", "bfloat16")
 
 
 def __array_namespace_info__() -> _Info:

@@ -101,7 +101,7 @@ def repeat(x: Any, repeats: int | Any, /, *, axis: int | None = None) -> Tensor:
     if (counts < 0).any():
         raise ShapeError("repeat: repeats must not be negative")
     n = x.shape[axis]
-    if counts.ndim and counts.shape != (n,):
+    if counts.ndim and counts.shape not in ((n,), (1,)):  # one count broadcasts, as in NumPy
         raise ShapeError(f"repeat: {counts.shape[0]} repeats for an axis of size {n}")
     return take(x, np.repeat(np.arange(n, dtype=np.int64), counts), axis=axis)
 
@@ -261,7 +261,7 @@ def cumulative_prod(x: Any, /, *, axis: int | None = None, dtype: Any = None,
         last = moveaxis(x, axis, -1)
         grid = broadcast_to(expand_dims(last, -2), last.shape[:-1] + (n, n))
         mask = constant(np.tril(np.ones((n, n), bool)), backend=x._backend, device=x.device)
-        out = moveaxis(prod(where(mask, grid, ones_like(grid)), axis=-1), -1, axis)
+        out = moveaxis(prod(where(mask, grid, ones_like(grid)), axis=-1, dtype=x.dtype), -1, axis)
     return _with_initial(out, axis, 1) if include_initial else out
 
 
@@ -279,7 +279,8 @@ def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Tensor:
     a = one_axis("vecdot", axis, len(shape))
     if x1.shape[a - len(shape) + x1.ndim] != x2.shape[a - len(shape) + x2.ndim]:
         raise ShapeError(f"vecdot: shapes {x1.shape} and {x2.shape} differ along axis {axis}")
-    return sum(multiply(x1, x2), axis=a)
+    products = multiply(x1, x2)
+    return sum(products, axis=a, dtype=products.dtype)  # the operands' dtype, as matmul's
 
 
 def _nonzero_count(x: Any, axis: Any, keepdims: bool) -> Tensor:

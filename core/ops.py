@@ -126,6 +126,7 @@ from .elementwise import (  # noqa: F401  (re-exported)
     trunc,
     where,
 )
+from .errors import InvalidArgumentError, ShapeAttributeError
 from .linalg import (  # noqa: F401  (re-exported)
     einsum,
     matmul,
@@ -254,7 +255,7 @@ def _install_operators() -> None:
     # The Array API's array attributes (``xp = x.__array_namespace__()`` and the rest).
     T.__array_namespace__ = _array_namespace
     T.to_device = _to_device
-    T.mT = property(matrix_transpose)
+    T.mT = property(_mT)
     T.__complex__ = _complex
 
 
@@ -262,13 +263,23 @@ def _array_namespace(self: Tensor, /, *, api_version: str | None = None) -> Any:
     import polytape  # a cycle: the package imports this module
 
     if api_version not in (None, "2021.12", "2022.12", "2023.12", "2024.12"):
-        raise ValueError(f"polytape implements the Array API 2024.12, not {api_version!r}")
+        raise InvalidArgumentError(f"polytape implements the Array API 2024.12 (and the earlier "
+                                   f"versions), not {api_version!r}")
     return polytape
+
+
+def _mT(self: Tensor) -> Tensor:
+    """The matrix transpose (the standard's ``x.mT``); tensors of fewer than 2 dimensions
+    have no such attribute."""
+    if self.ndim < 2:
+        raise ShapeAttributeError(f"mT: needs a tensor of at least 2 dimensions, got shape {self.shape}; "
+                                  "use x.T to reverse the axes of any tensor")
+    return matrix_transpose(self)
 
 
 def _to_device(self: Tensor, device: str, /, *, stream: Any = None) -> Tensor:
     """The tensor on ``device`` of its own backend (the standard's ``to_device``)."""
-    return to_backend(self, self._backend, device)
+    return to_backend(self, self._backend, self._backend.normalize_device(device))
 
 
 def _complex(self: Tensor) -> complex:

@@ -36,7 +36,9 @@ def host(x: Tensor) -> np.ndarray:
 
 def on_backend(like: Tensor, arr: np.ndarray) -> Tensor:
     """``arr`` as a tensor on ``like``'s backend and device (not connected to any tape)."""
-    return constant(np.ascontiguousarray(arr), backend=like._backend, device=like.device)
+    # ascontiguousarray makes 0-d arrays 1-d; the reshape keeps their shape.
+    return constant(np.ascontiguousarray(arr).reshape(arr.shape), backend=like._backend,
+                    device=like.device)
 
 
 def _argsorthost(a: np.ndarray, axis: int, descending: bool) -> np.ndarray:

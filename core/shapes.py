@@ -162,7 +162,8 @@ def _index_part(p: Any, be: Any) -> Any:
                              f"{be.name!r}")
         if p.dtype.kind not in "iub":
             raise DTypeError(f"getitem: index tensors must be integer or bool, got {p.dtype}")
-        return p._data if p.ndim else int(p)
+        # A 0-d bool is a mask (NumPy's x[True] adds an axis), not the index 0 or 1.
+        return p._data if p.ndim or p.dtype.kind == "b" else int(p)
     if isinstance(p, (list, np.ndarray)):
         arr = np.asarray(p)
         if arr.dtype.kind not in "iub":

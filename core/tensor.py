@@ -13,6 +13,7 @@ backend and device, which must therefore be available where they are unpickled.
 from __future__ import annotations
 
 import itertools
+import weakref
 from collections.abc import Iterator
 from typing import Any
 
@@ -23,7 +24,7 @@ from .dtypes import DType, as_dtype
 from .errors import ArgumentTypeError, BackendMismatchError, DTypeError, ShapeError
 from .tensor_shape import TensorShape
 
-__all__ = ["Tensor", "Variable"]
+__all__ = ["Tensor", "Variable", "VariableSlice"]
 
 
 class Tensor:
@@ -100,10 +101,27 @@ class Tensor:
         arr = np.asarray(self._backend.to_numpy(self._data))
         return arr if dtype is None else arr.astype(dtype)
 
-    def __dlpack__(self, *args: Any, **kwargs: Any) -> Any:
-        return _exportable(self._data).__dlpack__(*args, **kwargs)
+    def __dlpack__(self, *, stream: Any = None, max_version: tuple[int, int] | None = None,
+                   dl_device: tuple[Any, int] | None = None, copy: bool | None = None) -> Any:
+        """The standard's DLPack export (2024.12): a capsule of the backend array, shared
+        (``copy=None``/``False``) or copied (``copy=True``, or to reach ``dl_device``); the
+        backend library raises ``BufferError`` where it cannot export as asked.
 
-    def __dlpack_device__(self) -> Any:
+        Consumers must not write through the capsule: tensors are immutable, and tapes
+        may hold this very array.
+        """
+        # Only the keywords the consumer set: older producers (NumPy < 2.1, torch < 2.4)
+        # know none of them, and None means "not asked" in the protocol.
+        kwargs = {k: v for k, v in (("stream", stream), ("max_version", max_version),
+                                    ("dl_device", dl_device), ("copy", copy)) if v is not None}
+        try:
+            return _exportable(self._data).__dlpack__(**kwargs)
+        except RuntimeError as exc:  # torch's way of saying no (e.g. to another device)
+            raise BufferError(f"__dlpack__: backend {self.backend!r} cannot export a tensor on "
+                              f"{self.device} as asked ({kwargs}): {exc}") from exc
+
+    def __dlpack_device__(self) -> tuple[Any, int]:
+        """``(device type, device id)`` of the array, as DLPack's ``DLDeviceType`` numbers it."""
         return _exportable(self._data).__dlpack_device__()
 
     # -- Python protocols -----------------------------------------------------------
@@ -128,8 +146,8 @@ class Tensor:
 
     def __index__(self) -> int:
         if self.dtype.kind not in "iu" or self.ndim != 0:
-            raise TypeError(f"only 0-d integer tensors can be used as an index, got "
-                            f"shape {self.shape} dtype {self.dtype}")
+            raise ArgumentTypeError(f"only 0-d integer tensors can be used as an index, got "
+                                    f"shape {self.shape} dtype {self.dtype}")
         return int(self._scalar("index"))
 
     def __len__(self) -> int:
@@ -151,7 +169,8 @@ class Tensor:
         raise ArgumentTypeError(
             "polytape tensors are immutable, so `x[index] = value` is not supported: make a new "
             "tensor instead (pt.where(mask, value, x), or pt.index_add(x, index, delta)), or keep "
-            "the value in a pt.Variable, whose `v[index] = value` updates it in place")
+            "the value in a pt.Variable, whose `v[index] = value` (or TensorFlow's "
+            "`v[index].assign(value)`) updates it in place")
 
     def __format__(self, spec: str) -> str:
         if spec and self.size == 1:
@@ -262,13 +281,30 @@ class Variable(Tensor):
             self._data = self._backend.kernels["subtract"](self._data, d)
         return self
 
+    def __getitem__(self, index: Any) -> VariableSlice:
+        """``v[index]``: the selected values (a read, recorded as ``x[index]`` is), as a
+        :class:`VariableSlice` whose ``assign`` writes them back, as TensorFlow's
+        ``v[1:3].assign(...)`` does.
+
+        >>> import polytape as pt
+        >>> v = pt.Variable([1.0, 2.0, 3.0])
+        >>> v[1:].assign([5.0, 6.0]).numpy().tolist()
+        [1.0, 5.0, 6.0]
+        """
+        out = Tensor.__getitem__(self, index)  # shapes.getitem, installed by polytape.ops
+        # Same layout, so the tensor the tape recorded becomes the slice itself.
+        out.__class__ = VariableSlice
+        _slice_origins[id(out)] = (weakref.ref(out, _forget_origin(id(out))), self, index)
+        return out
+
     def __setitem__(self, index: Any, value: Any) -> None:
         """``v[index] = value``: replace the selected elements (``value`` broadcasts to them).
 
         Like :meth:`assign`, an update, not an op: tensors read from the variable before
-        keep the values they saw, and later reads (recorded by watching tapes as usual)
-        see the new ones. Indices as in ``v[index]``; a position named twice takes one of
-        the values.
+        keep the values they saw, later reads (recorded by watching tapes as usual) see the
+        new ones, and no gradient flows to ``value`` (as in TensorFlow). Indices as in
+        ``v[index]``; a position named twice takes one of the values. A bad index, value
+        shape or dtype raises (ShapeError, DTypeError) and leaves the variable as it was.
 
         >>> import polytape as pt
         >>> v = pt.Variable([1.0, 2.0, 3.0])
@@ -278,18 +314,37 @@ class Variable(Tensor):
         """
         if tracing.active and tracing.current() is not None:  # a pt.function trace: one step
             return tracing.current().effect(Variable.__setitem__, (self, index, value), {})
-        from .shapes import normalize_index  # shapes imports this module
-
-        be = self._backend
-        idx = normalize_index(index, be)
-        k = be.kernels
-        current = k["getitem"](self._data, index=idx)
+        idx, current = self._selected(index)
         arr = self._converted_part(value, tuple(current.shape))
-        ones = k["ones"](tuple(current.shape), be.native_dtypes[as_dtype("int32")])
+        k = self._backend.kernels
+        ones = k["ones"](tuple(current.shape), self._backend.native_dtypes[as_dtype("int32")])
         hit = k["index_add"](k["zeros"](tuple(self._data.shape), ones.dtype), ones, index=idx)
         # A select, not data + (value - data[index]): that would round floats.
         placed = k["index_add"](k["zeros"](tuple(self._data.shape), self._data.dtype), arr, index=idx)
         self._data = k["where"](k["greater"](hit, k["zeros"]((), hit.dtype)), placed, self._data)
+
+    def _update_part(self, index: Any, delta: Any, subtract: bool) -> None:
+        # v[index] = v[index] +- delta. Never in place (Backend.update_in_place): the slice
+        # this is called on, a view of v's array on NumPy and PyTorch for basic indices,
+        # holds that array and must keep the values it was read with.
+        if tracing.active and tracing.current() is not None:  # a pt.function trace: one step
+            return tracing.current().effect(Variable._update_part, (self, index, delta, subtract), {})
+        _, current = self._selected(index)
+        d = self._converted_part(delta, tuple(current.shape))
+        k = self._backend.kernels
+        self.__setitem__(index, wrap(k["subtract" if subtract else "add"](current, d), self._backend))
+
+    def _selected(self, index: Any) -> tuple[Any, Any]:
+        # The native index and the current values it selects; a bad index raises polytape's
+        # error (as x[index] does) before anything changes.
+        from .dispatch import kernel_error  # dispatch imports this module
+        from .shapes import normalize_index  # shapes imports this module
+
+        idx = normalize_index(index, self._backend)
+        try:
+            return idx, self._backend.kernels["getitem"](self._data, index=idx)
+        except Exception as exc:
+            raise kernel_error("setitem", (self._data,), {"index": idx}, exc) from exc
 
     def _converted_part(self, value: Any, shape: tuple[int, ...]) -> Any:
         from .creation import constant  # creation imports this module
@@ -306,7 +361,6 @@ class Variable(Tensor):
         else:
             arr = constant(value, dtype=self.dtype, backend=self._backend)._data
         try:
-            np.broadcast_shapes(tuple(arr.shape), shape)
             ok = np.broadcast_shapes(tuple(arr.shape), shape) == shape
         except ValueError:
             ok = False
@@ -329,6 +383,54 @@ class Variable(Tensor):
 
     def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
         return _rebuild_variable, (*self._portable(), self.trainable, self.name)
+
+
+class VariableSlice(Tensor):
+    """``v[index]`` of a :class:`Variable`: an immutable tensor of the selected values
+    that can also write new ones back to them, as TensorFlow's sliced variables do.
+
+    ``assign`` is TensorFlow's; ``assign_add``/``assign_sub`` are polytape's (TensorFlow's
+    slices have only ``assign``). Each writes to the variable's *current* values at
+    ``index`` and returns the variable; the slice itself keeps the values it was read with.
+
+    >>> import polytape as pt
+    >>> v = pt.Variable([[1.0, 2.0], [3.0, 4.0]])
+    >>> v[:, 0].assign_add(10.0).numpy().tolist()
+    [[11.0, 2.0], [13.0, 4.0]]
+    """
+
+    __slots__ = ()
+
+    def _origin(self) -> tuple[Variable, Any]:
+        _, variable, index = _slice_origins[id(self)]
+        return variable, index
+
+    def assign(self, value: Any) -> Variable:
+        """``v[index] = value`` (see :meth:`Variable.__setitem__`); returns the variable."""
+        variable, index = self._origin()
+        variable[index] = value
+        return variable
+
+    def assign_add(self, delta: Any) -> Variable:
+        """Add ``delta`` to the variable's values at ``index``; returns the variable."""
+        variable, index = self._origin()
+        variable._update_part(index, delta, False)
+        return variable
+
+    def assign_sub(self, delta: Any) -> Variable:
+        """Subtract ``delta`` from the variable's values at ``index``; returns the variable."""
+        variable, index = self._origin()
+        variable._update_part(index, delta, True)
+        return variable
+
+
+# Which variable and index each live VariableSlice came from: a slice has a plain tensor's
+# layout (so the tensor a tape recorded can become one), hence no room for them on it.
+_slice_origins: dict[int, tuple[Any, Variable, Any]] = {}
+
+
+def _forget_origin(key: int) -> Any:
+    return lambda _ref: _slice_origins.pop(key, None)
 
 
 def _rebuild_tensor(backend: str, device: str, values: np.ndarray, dtype: str) -> Tensor:

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import os
 
-import numpy as np
-import pytest
+# SciPy reads it once, at its first import (which any test may trigger): the SciPy consumer
+# tests (tests/test_scipy_consumer.py) need SciPy's Array API dispatch on.
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
-import polytape as pt
+from collections.abc import Callable  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import polytape as pt  # noqa: E402
 
 AVAILABLE = [s.name for s in pt.list_backends() if s.available]
 

@@ -495,3 +495,22 @@ def test_every_op_differentiates_through_a_traced_call(name, sample, dtype):
         assert (a is None) == (b is None)
         if a is not None:
             np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-12, atol=1e-300)
+
+
+def test_variable_slice_updates_replay_in_order(backend):
+    v = pt.Variable([1.0, 2.0, 3.0, 4.0])
+
+    @pt.function
+    def step(x):
+        v[1:3].assign(x)
+        v[0:2].assign_add(x)
+        v[3] = 7.0
+        return pt.sum(v)
+
+    expected = np.array([1.0, 2.0, 3.0, 4.0])
+    for x in ([10.0, 20.0], [1.0, 1.0], [-2.0, 0.5]):  # the first call traces, the rest replay
+        expected[1:3] = x
+        expected[0:2] += x
+        expected[3] = 7.0
+        assert float(step(pt.constant(x))) == expected.sum()
+        np.testing.assert_array_equal(v.numpy(), expected)

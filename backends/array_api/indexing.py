@@ -40,6 +40,10 @@ def _is_array(p: Any) -> bool:
     return is_array_api_obj(p)  # NumPy < 2 arrays have no __array_namespace__ of their own
 
 
+def _is_zero_d_mask(xp: Any, index: Any) -> bool:
+    return _is_array(index) and index.ndim == 0 and index.dtype == xp.bool
+
+
 def _expand(xp: Any, index: Any, ndim: int) -> list[Any]:
     """The index as a list with ``Ellipsis`` replaced by full slices, covering every axis."""
     parts = list(index) if isinstance(index, tuple) else [index]
@@ -152,6 +156,10 @@ def _axis_of(xp: Any, parts: list[Any], i: int) -> int:
 
 def getitem(xp: Any, x: Any, index: Any) -> Any:
     """``x[index]`` with NumPy's semantics (the kernel of op ``getitem``)."""
+    if _is_zero_d_mask(xp, index):
+        # x[True] is x with a new leading axis of length 1, x[False] of length 0: the
+        # 1-element mask [m] applied to x[None].
+        return getitem(xp, xp.expand_dims(x, axis=0), xp.reshape(index, (1,)))
     parts = _expand(xp, index, x.ndim)
     if any(_is_array(p) for p in parts):
         return _advanced(xp, x, parts)
@@ -163,6 +171,8 @@ def index_add(xp: Any, base: Any, values: Any, index: Any) -> Any:
 
     (Arrays first, the index last: polytape's kernel calling convention.)
     """
+    if _is_zero_d_mask(xp, index):  # as in getitem: the mask [m] on base[None]
+        return index_add(xp, xp.expand_dims(base, axis=0), values, xp.reshape(index, (1,)))[0]
     parts = _expand(xp, index, base.ndim)
     if not any(_is_array(p) for p in parts):
         # A basic index names each position once, so read-add-assign is exact. New axes

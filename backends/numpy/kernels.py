@@ -39,17 +39,21 @@ def _getitem(x: Any, index: Any) -> Any:
 
 def _index_add(scatter_add: Kernel, base: Any, values: Any, index: Any) -> Any:
     # Arrays first, the index (an attribute) last: the kernel calling convention.
-    out = base.copy()
+    scalar = isinstance(base, np.generic)  # the NumPy backend's 0-d values: not assignable
+    out = np.array(base) if scalar else base.copy()
     if is_basic(index):
         out[index] += values
     else:
         scatter_add(out, index, values)  # repeated positions accumulate
-    return out
+    return out[()] if scalar else out
 
 
 def _erf(xp: Any, erf: Kernel, x: Any) -> Any:
-    # SciPy's erf computes half-precision inputs in float64; the op keeps the input's dtype.
-    return xp.asarray(erf(x), dtype=x.dtype)
+    # Half precision is computed in float64 and rounded once, to the input's dtype. SciPy
+    # would widen float16 itself, but with its Array API mode on (SCIPY_ARRAY_API=1) it
+    # refuses ml_dtypes' bfloat16.
+    wide = x if x.dtype in (xp.float32, xp.float64) else x.astype(xp.float64)
+    return xp.asarray(erf(wide), dtype=x.dtype)
 
 
 def _matmul(xp: Any, x: Any, y: Any) -> Any:

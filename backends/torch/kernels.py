@@ -130,6 +130,15 @@ def _integer_by_zero_is_zero(fn: Kernel, x: torch.Tensor, y: torch.Tensor) -> to
     return torch.where(zero, torch.zeros_like(out), out)
 
 
+def _remainder(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``x % y``; a zero result takes ``y``'s sign, as NumPy's and the standard's do (torch's
+    keeps ``x``'s: ``-0.0 % 5.0`` is ``-0.0`` there)."""
+    out = _integer_by_zero_is_zero(torch.remainder, x, y)
+    if not out.is_floating_point():
+        return out
+    return torch.where(out == 0, torch.copysign(out, y.to(out.dtype)), out)
+
+
 # Integer types by item size: `where` selects bit patterns through them.
 _SAME_SIZE_INT = {1: torch.uint8, 2: torch.int16, 4: torch.int32, 8: torch.int64}
 
@@ -215,8 +224,23 @@ def _positive_steps(shape: Sequence[int], index: Any) -> tuple[tuple[int, ...], 
     return tuple(flips), tuple(new)
 
 
+def _empty_masks_as_indices(index: Any) -> Any:
+    """NumPy reads a boolean mask as the integer arrays of its nonzero positions, so an empty
+    mask selects nothing along any axis length; torch insists on matching lengths."""
+    parts = index if isinstance(index, tuple) else (index,)
+    if not any(isinstance(p, torch.Tensor) and p.dtype is torch.bool and p.ndim and not p.numel()
+               for p in parts):
+        return index
+    out: list[Any] = []
+    for p in parts:
+        empty = isinstance(p, torch.Tensor) and p.dtype is torch.bool and p.ndim and not p.numel()
+        out.extend(torch.nonzero(p, as_tuple=True) if empty else (p,))
+    return tuple(out)
+
+
 def getitem(x: torch.Tensor, index: Any) -> torch.Tensor:
     """``x[index]`` with NumPy's rules, negative slice steps included (torch refuses those)."""
+    index = _empty_masks_as_indices(index)
     plan = _positive_steps(x.shape, index)
     if plan is not None:
         x, index = torch.flip(x, plan[0]), plan[1]
@@ -225,6 +249,7 @@ def getitem(x: torch.Tensor, index: Any) -> torch.Tensor:
 
 def index_add(base: torch.Tensor, values: torch.Tensor, index: Any) -> torch.Tensor:
     """A copy of ``base`` with ``values`` added at ``base[index]``; repeated positions add up."""
+    index = _empty_masks_as_indices(index)
     plan = _positive_steps(base.shape, index)
     if plan is not None:
         flipped = index_add(torch.flip(base, plan[0]), values, plan[1])
@@ -273,7 +298,7 @@ def make_kernels(device: Callable[[], torch.device]) -> dict[str, Kernel]:
         "relu": _relu, "relu_backward": relu_backward, "abs": _abs, "sign": _sign,
         "power": _power, "where": where, "matmul": _matmul, "einsum": _einsum,
         "floor_divide": partial(_integer_by_zero_is_zero, torch.floor_divide),
-        "remainder": partial(_integer_by_zero_is_zero, torch.remainder),
+        "remainder": _remainder,
         "getitem": getitem, "index_add": index_add, "linspace": partial(_linspace, device),
         **convolution.kernels(),  # torch's own convolutions and pooling, NHWC views
     }

@@ -141,3 +141,16 @@ def test_bad_inputs_raise_dtype_errors(backend: str) -> None:
         pt.bitwise_left_shift(pt.constant([True]), pt.constant([True]))
     with pytest.raises(pt.DTypeError):
         pt.constant([1, 2]) << 1.5
+
+
+def test_remainder_zero_takes_the_divisors_sign(backend: str) -> None:
+    # The standard's special cases (torch's own remainder keeps the dividend's sign).
+    xp = _strict()
+    a, b = np.array([-0.0, 0.0, -0.0, 0.0, 6.0, -6.0]), np.array([5.0, -5.0, -5.0, 5.0, -3.0, 3.0])
+    got = pt.remainder(pt.constant(a), pt.constant(b)).numpy()
+    want = np.asarray(xp.remainder(xp.asarray(a), xp.asarray(b)))
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(np.signbit(got), np.signbit(want))
+    assert (pt.constant(a) % pt.constant(b)).numpy().tolist() == got.tolist()
+    np.testing.assert_array_equal(pt.remainder(pt.constant([7, -7, 5]), pt.constant([3, 3, 0])).numpy(),
+                                  [1, 2, 0])

@@ -53,6 +53,22 @@ CASES = [
     ("vecdot", lambda xp, x: xp.vecdot(x, x), F),
     ("unique_values", lambda xp, x: xp.unique_values(x), M),
     ("take_along_axis", lambda xp, x: xp.take_along_axis(x, xp.argsort(x, axis=1), axis=1), M),
+    # Found by the official suite (docs/array-api.md): dtypes kept, one repeat count
+    # broadcast, 0-d inputs and empty axes.
+    ("vecdot_uint8", lambda xp, x: xp.vecdot(xp.astype(x, xp.uint8), xp.astype(x, xp.uint8)),
+     np.abs(M)),
+    ("cumulative_prod_dtype", lambda xp, x: xp.cumulative_prod(
+        xp.astype(x, xp.uint8), axis=1, dtype=xp.uint8, include_initial=True), np.abs(M)),
+    ("cumulative_prod_empty", lambda xp, x: xp.cumulative_prod(
+        x, axis=1, dtype=xp.int8, include_initial=True), np.zeros((0, 1), np.int8)),
+    ("repeat_one_count", lambda xp, x: xp.repeat(x, xp.asarray([3]), axis=1), M),
+    ("repeat_empty", lambda xp, x: xp.repeat(x, xp.asarray([1], dtype=xp.int8)), np.zeros(0, bool)),
+    ("unique_inverse_0d", lambda xp, x: xp.unique_inverse(x).inverse_indices, np.array(False)),
+    ("unique_all_0d", lambda xp, x: xp.unique_all(x).inverse_indices, np.array(3, np.int32)),
+    ("mask_0d_true", lambda xp, x: x[xp.asarray(True)], np.array(2.5)),
+    ("mask_0d_false", lambda xp, x: x[xp.asarray(False)], M),
+    ("eye_far_diagonal", lambda xp, x: xp.eye(3, 2, k=2**61, dtype=xp.int32), M),
+    ("eye_far_below", lambda xp, x: xp.eye(2, 4, k=-9, dtype=xp.int32), M),
 ]
 
 

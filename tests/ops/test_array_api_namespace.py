@@ -176,3 +176,12 @@ def test_sum_dtype_argument(backend: str) -> None:
     np.testing.assert_array_equal(tape.gradient(y, x).numpy(), [1.0, 1.0])
     assert pt.prod(pt.constant([2, 3], dtype=pt.int64), dtype=pt.float32).dtype is pt.float32
     assert pt.sum(pt.constant([1.0], dtype=pt.float64)).dtype is pt.float64
+
+
+def test_info_dtypes_lists_the_standards_dtypes_only(backend: str) -> None:
+    xp = pytest.importorskip("array_api_strict")
+    standard = set(xp.__array_namespace_info__().dtypes())
+    listed = pt.__array_namespace_info__().dtypes()
+    assert set(listed) <= standard and {"bool", "int8", "int64", "uint8", "float32"} <= set(listed)
+    assert "float16" not in listed and "bfloat16" not in listed
+    assert pt.isdtype(pt.float16, "real floating")  # still a polytape dtype, outside the list
