@@ -675,9 +675,20 @@ def _slogdet_pair(x: Any) -> Any:
     return np.stack(np.linalg.slogdet(a), axis=-1)
 
 
+def numpy_solve(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """The standard's ``linalg.solve`` in NumPy, on NumPy 1.x too (which reads a ``b`` of one
+    dimension less than ``a`` as a stack of vectors): ``b`` of shape (n,) is one vector, any
+    other ``b`` holds columns, and batch dimensions broadcast."""
+    if b.ndim == 1:
+        return numpy_solve(a, b[:, None])[..., 0]
+    batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+    return np.linalg.solve(np.broadcast_to(a, batch + a.shape[-2:]),
+                           np.broadcast_to(b, batch + b.shape[-2:]))
+
+
 def _solve_shifted(a: Any, b: Any) -> Any:
     a = _shift(a, [4.0] * a.shape[-1])
-    return pt.linalg.solve(a, b) if isinstance(a, pt.Tensor) else np.linalg.solve(a, b)
+    return pt.linalg.solve(a, b) if isinstance(a, pt.Tensor) else numpy_solve(a, b)
 
 
 def _rank_of_product(a: Any, b: Any) -> Any:

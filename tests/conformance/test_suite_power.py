@@ -36,10 +36,14 @@ def test_float64_ulps_against_mpmath():
     x = np.array([1.0, 0.5, -3.0, 0.0, math.nan])
     e = np.exp(x)
     errs = float64_ulp_errors("exp", [x], e, e)
-    assert np.all(errs[:3] <= 0.5) and errs[0] > 0  # e = 2.718281828459045 is rounded
+    # NumPy's exp is within 1 ULP (correctly rounded on NumPy 2, not always on 1.x), and
+    # e = 2.718281828459045 is rounded, so its error is not 0
+    assert np.all(errs[:3] <= 1.0) and errs[0] > 0
     assert np.isnan(errs[3]) and np.isnan(errs[4])  # special cases: the float64 reference's
     off = float64_ulp_errors("exp", [x], np.nextafter(e, math.inf), e)
-    assert np.all((off[:3] >= 0.5) & (off[:3] <= 1.5))
+    # one ULP further up: the error moves by exactly one ULP, up or down
+    assert np.allclose(np.abs(off[:3] - errs[:3]), 1.0) or np.all(
+        (off[:3] >= 1.0 - errs[:3] - 1e-9) & (off[:3] <= 1.0 + errs[:3] + 1e-9))
     # math.fsum-exact sums: 0.1 + 0.2 rounds to 0.30000000000000004, 0.25 ULP from exact
     s = float64_ulp_errors("add", [np.array([0.1]), np.array([0.2])], np.array([0.1 + 0.2]),
                            np.array([0.1 + 0.2]))
