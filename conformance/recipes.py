@@ -280,12 +280,12 @@ def _mean_magnitude(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> 
 
 
 def _accumulator(dtype: Any) -> Any:
-    # sum/prod accumulate bool and signed integers in int64 (the Array API's default integer),
-    # unsigned ones in uint64 (its default unsigned integer).
+    # sum/prod accumulate bool and signed integers narrower than the Array API's default integer
+    # (int32) in it, unsigned ones in uint32 (the unsigned integer of its width).
     name = str(np.dtype(dtype)) if not isinstance(dtype, str) else dtype
-    if name.startswith("uint"):
-        return "uint64"
-    return "int64" if name == "bool" or name.startswith("int") else dtype
+    if name in ("uint8", "uint16"):
+        return "uint32"
+    return "int32" if name in ("bool", "int8", "int16") else dtype
 
 
 def _where(c: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:

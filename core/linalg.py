@@ -544,7 +544,7 @@ def diagonal(x: Any, /, *, offset: int = 0) -> Tensor:
 
 def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Tensor:
     """The sum of diagonal ``offset`` of each matrix; ``dtype`` as :func:`polytape.sum`
-    (integers narrower than 64 bits sum in int64)."""
+    (integers narrower than 32 bits sum in int32, unsigned ones in uint32)."""
     return reductions.sum(diagonal(x, offset=offset), axis=-1, dtype=dtype)
 
 

@@ -25,7 +25,7 @@ import numpy as np
 from .arguments import int_arg, normalize_axis, one_axis
 from .creation import constant, full, ones_like, zeros_like
 from .dispatch import unary_operand
-from .dtypes import DType, as_dtype, int64
+from .dtypes import DType, accumulation_dtype, as_dtype
 from .elementwise import cast, equal, greater, multiply, not_equal, subtract, where
 from .errors import DTypeError, ShapeError
 from .reductions import cumsum, prod, sum
@@ -221,8 +221,7 @@ def diff(x: Any, /, *, axis: int = -1, n: int = 1, prepend: Any = None, append: 
 def _accumulator(x: Tensor, dtype: Any) -> DType:
     if dtype is not None:
         return as_dtype(dtype)
-    dt = x.dtype
-    return int64 if dt.kind == "b" or (dt.kind in "iu" and dt.bits < 64) else dt
+    return accumulation_dtype(x.dtype)
 
 
 def _scan_axis(op: str, x: Tensor, axis: int | None) -> int:
@@ -235,7 +234,8 @@ def _scan_axis(op: str, x: Tensor, axis: int | None) -> int:
 
 def cumulative_sum(x: Any, /, *, axis: int | None = None, dtype: Any = None,
                    include_initial: bool = False) -> Tensor:
-    """Running sum along ``axis`` (the standard's: narrower integers and bool in int64;
+    """Running sum along ``axis`` (the standard's: narrower integers and bool in int32,
+    unsigned ones in uint32, as :func:`polytape.sum`;
     ``include_initial`` puts a 0 first)."""
     x = unary_operand(x)
     axis = _scan_axis("cumulative_sum", x, axis)
