@@ -48,6 +48,7 @@ from .shapes import (
     matrix_transpose,
     reshape,
     squeeze,
+    stack,
     take,
     transpose,
 )
@@ -319,14 +320,32 @@ def _rtol(fn: str, rtol: Any) -> float | None:
     if rtol is None:
         return None
     if isinstance(rtol, Tensor):
-        if rtol.ndim:
-            raise InvalidArgumentError(f"linalg.{fn}: rtol must be a number (per-matrix rtol "
-                                       f"arrays are not supported), got shape {rtol.shape}")
         rtol = float(rtol)
     value = number(f"linalg.{fn}", "rtol", rtol)
     if value < 0:
         raise InvalidArgumentError(f"linalg.{fn}: rtol must be non-negative, got {rtol!r}")
     return float(value)
+
+
+def _per_matrix_rtol(fn: str, a: Tensor, rtol: Tensor, one: Any) -> Tensor:
+    """``one(matrix, rtol)`` for each matrix of ``a`` with its own entry of the array ``rtol``
+    (the standard's per-matrix tolerance, broadcast against ``a``'s batch shape): the op runs
+    once per matrix with a number, and the results are stacked (recorded, so pinv keeps its
+    gradient)."""
+    try:
+        batch = broadcast_shapes(tuple(a.shape[:-2]), tuple(rtol.shape))
+    except ShapeError:
+        raise ShapeError(f"linalg.{fn}: rtol of shape {rtol.shape} does not broadcast against "
+                         f"the batch shape {a.shape[:-2]}") from None
+    values = np.broadcast_to(np.asarray(rtol.numpy(), dtype=np.float64), batch)
+    if np.any(values < 0):
+        raise InvalidArgumentError(f"linalg.{fn}: rtol must be non-negative, got {rtol.numpy()!r}")
+    a = broadcast_to(a, batch + tuple(a.shape[-2:]))
+    if not values.size:  # no matrices: the op on the empty batch gives the result's shape
+        return one(a, None)
+    flat = reshape(a, (-1,) + tuple(a.shape[-2:]))
+    outs = stack([one(flat[i], float(r)) for i, r in enumerate(values.reshape(-1))])
+    return reshape(outs, batch + tuple(outs.shape[1:]))
 
 
 def inv(x: Any, /) -> Tensor:
@@ -440,16 +459,23 @@ def svdvals(x: Any, /) -> Tensor:
 
 def pinv(x: Any, /, *, rtol: float | None = None) -> Tensor:
     """The Moore-Penrose pseudo-inverse of each matrix; singular values at most ``rtol``
-    times the largest count as zero (default ``max(m, n) * eps``). The gradient assumes the
-    rank does not change near ``x`` (Golub and Pereyra's formula)."""
+    times the largest count as zero (default ``max(m, n) * eps``; an array ``rtol`` gives
+    each matrix its own, broadcast against the batch shape). The gradient assumes the rank
+    does not change near ``x`` (Golub and Pereyra's formula)."""
     a, dt = _matrices("pinv", x, square=False)
+    if isinstance(rtol, Tensor) and rtol.ndim:
+        return _as(_per_matrix_rtol("pinv", a, rtol, lambda m, r: _op("pinv", m, rtol=r)), dt)
     return _as(_op("pinv", a, rtol=_rtol("pinv", rtol)), dt)
 
 
 def matrix_rank(x: Any, /, *, rtol: float | None = None) -> Tensor:
     """The rank (int64) of each matrix: its singular values above ``rtol`` times the largest
-    (default ``max(m, n) * eps``). Not differentiable."""
+    (default ``max(m, n) * eps``; an array ``rtol`` gives each matrix its own, as
+    :func:`pinv`). Not differentiable."""
     a, dt = _matrices("matrix_rank", x, square=False)
+    if isinstance(rtol, Tensor) and rtol.ndim:
+        return _per_matrix_rtol("matrix_rank", a, rtol,
+                                lambda m, r: _op("matrix_rank", m, rtol=r))
     tol = _rtol("matrix_rank", rtol)
     if tol is None and dt in _HALF:  # the input's rounding, not float32's, decides what is zero
         tol = max(a.shape[-2], a.shape[-1]) * float(finfo(dt).eps)
@@ -483,7 +509,9 @@ def vector_norm(x: Any, /, *, axis: int | Sequence[int] | None = None, keepdims:
     or any other number p (``sum(|x|**p)**(1/p)``, negative p included). The gradient of a
     p-norm at zero is 0 (see :func:`polytape.norm`)."""
     x = unary_operand(x)
-    if not x.dtype.is_floating:
+    if x.dtype.is_complex:  # a norm of complex numbers is one of their moduli (float64 for complex128)
+        x = absolute(x)
+    elif not x.dtype.is_floating:
         x = cast(x, float32)
     if isinstance(ord, (str, bool)) or ord is None:
         raise InvalidArgumentError(f"linalg.vector_norm: ord must be a number, inf or -inf, got {ord!r}")

@@ -26,7 +26,7 @@ from .arguments import int_arg, normalize_axis, one_axis
 from .creation import constant, full, ones_like, zeros_like
 from .dispatch import unary_operand
 from .dtypes import DType, accumulation_dtype, as_dtype
-from .elementwise import cast, equal, greater, multiply, not_equal, subtract, where
+from .elementwise import cast, conj, equal, greater, multiply, not_equal, subtract, where
 from .errors import DTypeError, ShapeError
 from .reductions import cumsum, prod, sum
 from .shapes import broadcast_to, concat, expand_dims, getitem, reshape, take, transpose
@@ -273,13 +273,14 @@ def _with_initial(out: Tensor, axis: int, fill: int) -> Tensor:
 
 
 def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Tensor:
-    """The dot product of ``x1`` and ``x2`` along ``axis`` (other axes broadcast)."""
+    """The dot product of ``x1`` and ``x2`` along ``axis`` (other axes broadcast); complex
+    ``x1`` is conjugated, as the standard says (``sum(conj(x1) * x2)``)."""
     x1, x2 = unary_operand(x1), unary_operand(x2)
     shape = broadcast_shapes(x1.shape, x2.shape)
     a = one_axis("vecdot", axis, len(shape))
     if x1.shape[a - len(shape) + x1.ndim] != x2.shape[a - len(shape) + x2.ndim]:
         raise ShapeError(f"vecdot: shapes {x1.shape} and {x2.shape} differ along axis {axis}")
-    products = multiply(x1, x2)
+    products = multiply(conj(x1) if x1.dtype.is_complex else x1, x2)
     return sum(products, axis=a, dtype=products.dtype)  # the operands' dtype, as matmul's
 
 
