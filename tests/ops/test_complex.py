@@ -245,7 +245,8 @@ def test_unsigned_arithmetic_wraps_and_orders_as_numpy(backend: str, dtype: str)
         pairs = [(a + b, a_np + b_np), (a - b, a_np - b_np), (a * b, a_np * b_np),
                  (a // b, a_np // b_np), (a % b, a_np % b_np), (pt.maximum(a, b), np.maximum(a_np, b_np)),
                  (a < b, a_np < b_np), (pt.max(a), np.max(a_np)), (pt.argmax(a), np.argmax(a_np)),
-                 (pt.sum(a), np.sum(a_np, dtype=np.promote_types(dtype, np.uint32))), (pt.flip(a), a_np[::-1]),
+                 (pt.sum(a), np.sum(a_np, dtype=np.promote_types(dtype, np.uint32))),
+                 (pt.flip(a), a_np[::-1]),
                  (pt.bitwise_right_shift(a, b), a_np >> b_np), (pt.sort(a), np.sort(a_np))]
     for got, want in pairs:
         want = np.asarray(want)
