@@ -34,7 +34,7 @@ from . import reductions
 from .arguments import normalize_axis, number, one_axis
 from .creation import constant, eye, ones_like, zeros_like
 from .dispatch import binary_operands, operands, run, unary_operand
-from .dtypes import DType, bfloat16, float16, float32, result_type
+from .dtypes import DType, bfloat16, float16, float32, real_of, result_type
 from .elementwise import abs as absolute
 from .elementwise import cast, not_equal, sqrt, where
 from .errors import ArgumentTypeError, InvalidArgumentError, ShapeError
@@ -485,10 +485,14 @@ def matrix_rank(x: Any, /, *, rtol: float | None = None) -> Tensor:
 def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Tensor:  # noqa: A002
     """A norm of each matrix: ``"fro"`` (Frobenius), ``"nuc"`` (sum of singular values), 2 / -2
     (largest / smallest singular value), 1 / -1 (largest / smallest absolute column sum),
-    ``inf`` / ``-inf`` (row sums). ``keepdims`` keeps the two matrix axes as size 1."""
+    ``inf`` / ``-inf`` (row sums). ``keepdims`` keeps the two matrix axes as size 1. Complex
+    input gives a real norm (of the moduli; the singular-value ones refuse complex, as
+    :func:`svd`)."""
     a, dt = _matrices("matrix_norm", x, square=False)
     nd = a.ndim
     if ord in ("fro", 1, -1, np.inf, -np.inf) and not isinstance(ord, bool):
+        if dt.is_complex:  # these norms only see the entries' moduli
+            a, dt = absolute(a), real_of(dt)
         out = norm(a, ord=ord, axis=(nd - 2, nd - 1), keepdims=keepdims)
     elif ord in ("nuc", 2, -2) and not isinstance(ord, bool):
         s = svdvals(a)

@@ -355,3 +355,13 @@ def test_vector_norm_of_complex_is_real_of_the_same_precision(backend: str) -> N
     assert got.dtype == pt.float64  # complex128 -> float64, not float32 (it was cast before)
     np.testing.assert_allclose(_np(got), np.linalg.vector_norm(a, axis=0), rtol=1e-12)
     assert la.vector_norm(pt.constant(a.astype(np.complex64)), ord=1).dtype == pt.float32
+
+
+@pytest.mark.parametrize("ord", ["fro", 1, -1, np.inf, -np.inf])
+def test_matrix_norm_of_complex_is_real(backend: str, ord: Any) -> None:
+    a = _rand(2, 3, 4) + 1j * _rand(2, 3, 4, seed=2)
+    got = la.matrix_norm(pt.constant(a), ord=ord)
+    assert got.dtype == pt.float64
+    np.testing.assert_allclose(_np(got), np.linalg.matrix_norm(a, ord=ord), rtol=1e-12)
+    with pytest.raises(pt.DTypeError, match="complex"):  # the singular-value norms: svd's rule
+        la.matrix_norm(pt.constant(a), ord=2)
