@@ -774,7 +774,7 @@ recipe("linalg.matrix_power", _matrix_power, samples(
     ("identity", ((2, 2),), {"n": 0})), call=_matrix_power)
 recipe("linalg.trace", lambda x, offset=0: np.trace(x, offset, axis1=-2, axis2=-1), samples(
     ("matrix", ((3, 3),), {}), ("offset_batch", ((2, 3, 4),), {"offset": 1})), kinds="fi",
-    out=lambda dtype, attrs: "int64" if dtype.startswith("int") else dtype)
+    out=lambda dtype, attrs: _accumulator(dtype))  # the standard's sum rule
 recipe("linalg.diagonal", lambda x, offset=0: np.diagonal(x, offset, axis1=-2, axis2=-1), samples(
     ("matrix", ((3, 3),), {}), ("below_batch", ((2, 4, 3),), {"offset": -1})), kinds="fi", exact=True)
 recipe("linalg.outer", np.outer, samples(("vectors", ((3,), (2,)), {})), kinds="fi")
