@@ -211,6 +211,19 @@ def test_round_of_complex_rounds_each_part(backend: str) -> None:
     np.testing.assert_array_equal(got.numpy(), np.round(a))
 
 
+def test_tanh_of_infinite_real_part_has_the_sign_of_the_imaginary_part(backend: str) -> None:
+    # The standard: tanh(+inf + y j) is 1 + 0j for finite y > 0 (and, by tanh(conj z) =
+    # conj(tanh z), 1 - 0j for y < 0); NumPy gives the zero the sign of sin(2y) (here
+    # sin(2 * 2.0) < 0 gives 1 - 0j). Finite inputs are NumPy's values.
+    z = np.array([complex(np.inf, 2.0), complex(np.inf, -2.0), complex(-np.inf, 2.0),
+                  complex(np.inf, 0.5), 0.3 - 0.7j])
+    got = pt.tanh(pt.constant(z)).numpy()
+    np.testing.assert_array_equal(got.real[:4], [1.0, 1.0, -1.0, 1.0])
+    np.testing.assert_array_equal(got.imag[:4], [0.0, 0.0, 0.0, 0.0])
+    np.testing.assert_array_equal(np.signbit(got.imag[:4]), [False, True, False, False])
+    np.testing.assert_allclose(got[4], np.tanh(z[4]), rtol=1e-6)
+
+
 def test_real_only_flags_in_the_op_table() -> None:
     from polytape.optable import OPS
     for name in ("maximum", "minimum", "less", "floor", "clip", "max", "min", "argmax",
