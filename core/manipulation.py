@@ -25,7 +25,7 @@ import numpy as np
 from .arguments import int_arg, normalize_axis, one_axis
 from .creation import constant, full, ones_like, zeros_like
 from .dispatch import unary_operand
-from .dtypes import DType, accumulation_dtype, as_dtype
+from .dtypes import DType, accumulation_dtype, as_dtype, int64
 from .elementwise import cast, conj, equal, greater, multiply, not_equal, subtract, where
 from .errors import DTypeError, ShapeError
 from .reductions import cumsum, prod, sum
@@ -286,7 +286,9 @@ def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Tensor:
 
 def _nonzero_count(x: Any, axis: Any, keepdims: bool) -> Tensor:
     x = unary_operand(x)
-    return sum(not_equal(x, False if x.dtype.kind == "b" else 0), axis=axis, keepdims=keepdims)
+    # a count is an index: int64 (the "indexing" default), not the int32 a sum of bools gives
+    return sum(not_equal(x, False if x.dtype.kind == "b" else 0), axis=axis, keepdims=keepdims,
+               dtype=int64)
 
 
 def count_nonzero(x: Any, /, *, axis: int | Sequence[int] | None = None,
