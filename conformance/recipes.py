@@ -280,12 +280,12 @@ def _mean_magnitude(x: np.ndarray, axis: Any = None, keepdims: bool = False) -> 
 
 
 def _accumulator(dtype: Any) -> Any:
-    # sum/prod accumulate bool and signed integers in int64 (the Array API's default integer),
-    # unsigned ones in uint64 (its default unsigned integer).
+    # sum/prod accumulate bool and signed integers narrower than the Array API's default integer
+    # (int32) in it, unsigned ones in uint32 (the unsigned integer of its width).
     name = str(np.dtype(dtype)) if not isinstance(dtype, str) else dtype
-    if name.startswith("uint"):
-        return "uint64"
-    return "int64" if name == "bool" or name.startswith("int") else dtype
+    if name in ("uint8", "uint16"):
+        return "uint32"
+    return "int32" if name in ("bool", "int8", "int16") else dtype
 
 
 def _where(c: np.ndarray, x: np.ndarray, y: np.ndarray) -> np.ndarray:
@@ -785,7 +785,7 @@ recipe("linalg.matrix_power", _matrix_power, samples(
     ("identity", ((2, 2),), {"n": 0})), call=_matrix_power)
 recipe("linalg.trace", lambda x, offset=0: np.trace(x, offset, axis1=-2, axis2=-1), samples(
     ("matrix", ((3, 3),), {}), ("offset_batch", ((2, 3, 4),), {"offset": 1})), kinds="fi",
-    out=lambda dtype, attrs: "int64" if dtype.startswith("int") else dtype)
+    out=lambda dtype, attrs: _accumulator(dtype))  # the standard's sum rule
 recipe("linalg.diagonal", lambda x, offset=0: np.diagonal(x, offset, axis1=-2, axis2=-1), samples(
     ("matrix", ((3, 3),), {}), ("below_batch", ((2, 4, 3),), {"offset": -1})), kinds="fi", exact=True)
 recipe("linalg.outer", np.outer, samples(("vectors", ((3,), (2,)), {})), kinds="fi")

@@ -356,8 +356,9 @@ defop("clip", _clip_vjp, elementwise=True, real_only=True)
 defop("astype", lambda ns, g, ans, x, dtype: g, elementwise=True)
 defop("sign", differentiable=False)
 defop("logical_not", differentiable=False)
-for _name in ("floor", "ceil", "round"):
+for _name in ("floor", "ceil"):
     defop(_name, differentiable=False, real_only=True)
+defop("round", differentiable=False)  # complex: each part rounded, as the standard says
 
 # -- elementwise, two inputs (NumPy broadcasting: the VJPs are summed back to each input's shape)
 defop("add", (lambda ns, g, ans, x, y: g, lambda ns, g, ans, x, y: g), elementwise=True, same_dtype=True)

@@ -34,7 +34,7 @@ __all__ = [
     "DType", "bool_", "int8", "int16", "int32", "int64", "uint8", "uint16", "uint32", "uint64",
     "float16", "bfloat16", "float32", "float64", "complex64", "complex128", "as_dtype",
     "result_type", "all_dtypes", "default_float", "default_int", "default_complex",
-    "is_floating", "is_integer", "is_complex", "complex_of", "real_of",
+    "is_floating", "is_integer", "is_complex", "complex_of", "real_of", "accumulation_dtype",
 ]
 
 
@@ -133,6 +133,23 @@ def real_of(dtype: DType) -> DType:
     if dtype.kind != "c":
         return dtype
     return float64 if dtype is complex128 else float32
+
+
+def accumulation_dtype(dtype: DType) -> DType:
+    """The dtype ``sum``/``prod``/``cumulative_sum``/``cumulative_prod``/``trace`` return for
+    ``dtype`` input without ``dtype=``: the Array API's rule. Bool and signed integers narrower
+    than the default integer (int32, what ``asarray(0)`` gives) accumulate in it, unsigned ones
+    in the unsigned integer of its width (uint32); wider integers and floats keep their dtype.
+
+    >>> import polytape as pt
+    >>> pt.dtypes.accumulation_dtype(pt.int8), pt.dtypes.accumulation_dtype(pt.uint16)
+    (polytape.int32, polytape.uint32)
+    """
+    if dtype.kind == "b" or (dtype.kind == "i" and dtype.bits < default_int.bits):
+        return default_int
+    if dtype.kind == "u" and dtype.bits < default_int.bits:
+        return _BY_NAME[f"uint{default_int.bits}"]
+    return dtype
 
 
 def is_complex(dtype: Any) -> bool:

@@ -69,7 +69,7 @@ _UNARY = {  # name -> docstring; the body is dispatch.unary_function
     "softplus": "Elementwise ``log(1 + exp(x))``.",
     "floor": "Elementwise floor; not differentiable.",
     "ceil": "Elementwise ceiling; not differentiable.",
-    "round": "Elementwise round half to even; not differentiable.",
+    "round": "Elementwise round half to even (complex: each part); not differentiable.",
     "identity": "``x`` itself, as a new tensor (recorded, so gradients pass).",
 }
 

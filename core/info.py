@@ -28,6 +28,7 @@ from .dtypes import (
     as_dtype,
     default_complex,
     default_float,
+    default_int,
     int64,
     real_of,
     result_type,
@@ -189,10 +190,11 @@ class _Info:
         return current_backend().default_device
 
     def default_dtypes(self, *, device: Any = None) -> dict[str, DType]:
-        """The default dtypes. Literals follow TensorFlow (``1`` is int32), while sums and
-        indices use int64, the standard's default integer; see docs/array-api.md."""
+        """The default dtypes: int32 is the default integer (``asarray(0)`` and TensorFlow's
+        ``1`` are int32, and narrower integers sum in it); indices are int64. See
+        docs/array-api.md."""
         return {"real floating": default_float, "complex floating": default_complex,
-                "integral": int64, "indexing": int64}
+                "integral": default_int, "indexing": int64}
 
     def devices(self) -> list[str]:
         """The devices of the current backend."""

@@ -34,7 +34,7 @@ from . import reductions
 from .arguments import normalize_axis, number, one_axis
 from .creation import constant, eye, ones_like, zeros_like
 from .dispatch import binary_operands, operands, run, unary_operand
-from .dtypes import DType, bfloat16, float16, float32, result_type
+from .dtypes import DType, bfloat16, float16, float32, real_of, result_type
 from .elementwise import abs as absolute
 from .elementwise import cast, not_equal, sqrt, where
 from .errors import ArgumentTypeError, InvalidArgumentError, ShapeError
@@ -48,6 +48,7 @@ from .shapes import (
     matrix_transpose,
     reshape,
     squeeze,
+    stack,
     take,
     transpose,
 )
@@ -319,14 +320,32 @@ def _rtol(fn: str, rtol: Any) -> float | None:
     if rtol is None:
         return None
     if isinstance(rtol, Tensor):
-        if rtol.ndim:
-            raise InvalidArgumentError(f"linalg.{fn}: rtol must be a number (per-matrix rtol "
-                                       f"arrays are not supported), got shape {rtol.shape}")
         rtol = float(rtol)
     value = number(f"linalg.{fn}", "rtol", rtol)
     if value < 0:
         raise InvalidArgumentError(f"linalg.{fn}: rtol must be non-negative, got {rtol!r}")
     return float(value)
+
+
+def _per_matrix_rtol(fn: str, a: Tensor, rtol: Tensor, one: Any) -> Tensor:
+    """``one(matrix, rtol)`` for each matrix of ``a`` with its own entry of the array ``rtol``
+    (the standard's per-matrix tolerance, broadcast against ``a``'s batch shape): the op runs
+    once per matrix with a number, and the results are stacked (recorded, so pinv keeps its
+    gradient)."""
+    try:
+        batch = broadcast_shapes(tuple(a.shape[:-2]), tuple(rtol.shape))
+    except ShapeError:
+        raise ShapeError(f"linalg.{fn}: rtol of shape {rtol.shape} does not broadcast against "
+                         f"the batch shape {a.shape[:-2]}") from None
+    values = np.broadcast_to(np.asarray(rtol.numpy(), dtype=np.float64), batch)
+    if np.any(values < 0):
+        raise InvalidArgumentError(f"linalg.{fn}: rtol must be non-negative, got {rtol.numpy()!r}")
+    a = broadcast_to(a, batch + tuple(a.shape[-2:]))
+    if not values.size:  # no matrices: the op on the empty batch gives the result's shape
+        return one(a, None)
+    flat = reshape(a, (-1,) + tuple(a.shape[-2:]))
+    outs = stack([one(flat[i], float(r)) for i, r in enumerate(values.reshape(-1))])
+    return reshape(outs, batch + tuple(outs.shape[1:]))
 
 
 def inv(x: Any, /) -> Tensor:
@@ -440,16 +459,23 @@ def svdvals(x: Any, /) -> Tensor:
 
 def pinv(x: Any, /, *, rtol: float | None = None) -> Tensor:
     """The Moore-Penrose pseudo-inverse of each matrix; singular values at most ``rtol``
-    times the largest count as zero (default ``max(m, n) * eps``). The gradient assumes the
-    rank does not change near ``x`` (Golub and Pereyra's formula)."""
+    times the largest count as zero (default ``max(m, n) * eps``; an array ``rtol`` gives
+    each matrix its own, broadcast against the batch shape). The gradient assumes the rank
+    does not change near ``x`` (Golub and Pereyra's formula)."""
     a, dt = _matrices("pinv", x, square=False)
+    if isinstance(rtol, Tensor) and rtol.ndim:
+        return _as(_per_matrix_rtol("pinv", a, rtol, lambda m, r: _op("pinv", m, rtol=r)), dt)
     return _as(_op("pinv", a, rtol=_rtol("pinv", rtol)), dt)
 
 
 def matrix_rank(x: Any, /, *, rtol: float | None = None) -> Tensor:
     """The rank (int64) of each matrix: its singular values above ``rtol`` times the largest
-    (default ``max(m, n) * eps``). Not differentiable."""
+    (default ``max(m, n) * eps``; an array ``rtol`` gives each matrix its own, as
+    :func:`pinv`). Not differentiable."""
     a, dt = _matrices("matrix_rank", x, square=False)
+    if isinstance(rtol, Tensor) and rtol.ndim:
+        return _per_matrix_rtol("matrix_rank", a, rtol,
+                                lambda m, r: _op("matrix_rank", m, rtol=r))
     tol = _rtol("matrix_rank", rtol)
     if tol is None and dt in _HALF:  # the input's rounding, not float32's, decides what is zero
         tol = max(a.shape[-2], a.shape[-1]) * float(finfo(dt).eps)
@@ -459,10 +485,14 @@ def matrix_rank(x: Any, /, *, rtol: float | None = None) -> Tensor:
 def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Tensor:  # noqa: A002
     """A norm of each matrix: ``"fro"`` (Frobenius), ``"nuc"`` (sum of singular values), 2 / -2
     (largest / smallest singular value), 1 / -1 (largest / smallest absolute column sum),
-    ``inf`` / ``-inf`` (row sums). ``keepdims`` keeps the two matrix axes as size 1."""
+    ``inf`` / ``-inf`` (row sums). ``keepdims`` keeps the two matrix axes as size 1. Complex
+    input gives a real norm (of the moduli; the singular-value ones refuse complex, as
+    :func:`svd`)."""
     a, dt = _matrices("matrix_norm", x, square=False)
     nd = a.ndim
     if ord in ("fro", 1, -1, np.inf, -np.inf) and not isinstance(ord, bool):
+        if dt.is_complex:  # these norms only see the entries' moduli
+            a, dt = absolute(a), real_of(dt)
         out = norm(a, ord=ord, axis=(nd - 2, nd - 1), keepdims=keepdims)
     elif ord in ("nuc", 2, -2) and not isinstance(ord, bool):
         s = svdvals(a)
@@ -483,7 +513,9 @@ def vector_norm(x: Any, /, *, axis: int | Sequence[int] | None = None, keepdims:
     or any other number p (``sum(|x|**p)**(1/p)``, negative p included). The gradient of a
     p-norm at zero is 0 (see :func:`polytape.norm`)."""
     x = unary_operand(x)
-    if not x.dtype.is_floating:
+    if x.dtype.is_complex:  # a norm of complex numbers is one of their moduli (float64 for complex128)
+        x = absolute(x)
+    elif not x.dtype.is_floating:
         x = cast(x, float32)
     if isinstance(ord, (str, bool)) or ord is None:
         raise InvalidArgumentError(f"linalg.vector_norm: ord must be a number, inf or -inf, got {ord!r}")
@@ -544,7 +576,7 @@ def diagonal(x: Any, /, *, offset: int = 0) -> Tensor:
 
 def trace(x: Any, /, *, offset: int = 0, dtype: Any = None) -> Tensor:
     """The sum of diagonal ``offset`` of each matrix; ``dtype`` as :func:`polytape.sum`
-    (integers narrower than 64 bits sum in int64)."""
+    (integers narrower than 32 bits sum in int32, unsigned ones in uint32)."""
     return reductions.sum(diagonal(x, offset=offset), axis=-1, dtype=dtype)
 
 

@@ -25,8 +25,8 @@ import numpy as np
 from .arguments import int_arg, normalize_axis, one_axis
 from .creation import constant, full, ones_like, zeros_like
 from .dispatch import unary_operand
-from .dtypes import DType, as_dtype, int64
-from .elementwise import cast, equal, greater, multiply, not_equal, subtract, where
+from .dtypes import DType, accumulation_dtype, as_dtype, int64
+from .elementwise import cast, conj, equal, greater, multiply, not_equal, subtract, where
 from .errors import DTypeError, ShapeError
 from .reductions import cumsum, prod, sum
 from .shapes import broadcast_to, concat, expand_dims, getitem, reshape, take, transpose
@@ -221,8 +221,7 @@ def diff(x: Any, /, *, axis: int = -1, n: int = 1, prepend: Any = None, append: 
 def _accumulator(x: Tensor, dtype: Any) -> DType:
     if dtype is not None:
         return as_dtype(dtype)
-    dt = x.dtype
-    return int64 if dt.kind == "b" or (dt.kind in "iu" and dt.bits < 64) else dt
+    return accumulation_dtype(x.dtype)
 
 
 def _scan_axis(op: str, x: Tensor, axis: int | None) -> int:
@@ -235,7 +234,8 @@ def _scan_axis(op: str, x: Tensor, axis: int | None) -> int:
 
 def cumulative_sum(x: Any, /, *, axis: int | None = None, dtype: Any = None,
                    include_initial: bool = False) -> Tensor:
-    """Running sum along ``axis`` (the standard's: narrower integers and bool in int64;
+    """Running sum along ``axis`` (the standard's: narrower integers and bool in int32,
+    unsigned ones in uint32, as :func:`polytape.sum`;
     ``include_initial`` puts a 0 first)."""
     x = unary_operand(x)
     axis = _scan_axis("cumulative_sum", x, axis)
@@ -273,19 +273,22 @@ def _with_initial(out: Tensor, axis: int, fill: int) -> Tensor:
 
 
 def vecdot(x1: Any, x2: Any, /, *, axis: int = -1) -> Tensor:
-    """The dot product of ``x1`` and ``x2`` along ``axis`` (other axes broadcast)."""
+    """The dot product of ``x1`` and ``x2`` along ``axis`` (other axes broadcast); complex
+    ``x1`` is conjugated, as the standard says (``sum(conj(x1) * x2)``)."""
     x1, x2 = unary_operand(x1), unary_operand(x2)
     shape = broadcast_shapes(x1.shape, x2.shape)
     a = one_axis("vecdot", axis, len(shape))
     if x1.shape[a - len(shape) + x1.ndim] != x2.shape[a - len(shape) + x2.ndim]:
         raise ShapeError(f"vecdot: shapes {x1.shape} and {x2.shape} differ along axis {axis}")
-    products = multiply(x1, x2)
+    products = multiply(conj(x1) if x1.dtype.is_complex else x1, x2)
     return sum(products, axis=a, dtype=products.dtype)  # the operands' dtype, as matmul's
 
 
 def _nonzero_count(x: Any, axis: Any, keepdims: bool) -> Tensor:
     x = unary_operand(x)
-    return sum(not_equal(x, False if x.dtype.kind == "b" else 0), axis=axis, keepdims=keepdims)
+    # a count is an index: int64 (the "indexing" default), not the int32 a sum of bools gives
+    return sum(not_equal(x, False if x.dtype.kind == "b" else 0), axis=axis, keepdims=keepdims,
+               dtype=int64)
 
 
 def count_nonzero(x: Any, /, *, axis: int | Sequence[int] | None = None,

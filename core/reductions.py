@@ -12,7 +12,7 @@ from typing import Any
 
 from .arguments import int_arg, normalize_axis, number, one_axis
 from .dispatch import float_array, public_op, run, unary_operand
-from .dtypes import as_dtype, float32, int64, uint64
+from .dtypes import accumulation_dtype, as_dtype, float32
 from .elementwise import cast, conj, real, sqrt
 from .errors import ShapeError
 from .optable import OPS, Op
@@ -55,14 +55,8 @@ def _accumulating(op: Op) -> Any:
         dt = x.dtype
         if dtype is not None:
             target = as_dtype(dtype)
-        elif dt.kind == "b" or (dt.kind == "i" and dt.bits < 64):
-            # The standard: integers narrower than the default integer (int64 for sums and
-            # indices) accumulate in it, so int8 sums cannot wrap; unsigned ones in uint64.
-            target = int64
-        elif dt.kind == "u" and dt.bits < 64:
-            target = uint64
         else:
-            target = dt
+            target = accumulation_dtype(dt)
         if target is not dt:
             x = cast(x, target)  # recorded: a float32 -> float64 sum still has a gradient
         be = x._backend
@@ -75,10 +69,11 @@ def _accumulating(op: Op) -> Any:
 
 
 sum = public_op("sum", "Sum over ``axis`` (all axes when None).\n\nAs the Array API standard "
-                "says, bool and integers narrower than 64 bits sum in int64; floats keep their "
-                "dtype; ``dtype=`` casts the input first.\n\n"
+                "says, bool and integers narrower than the default integer (int32) sum in it, "
+                "unsigned ones in uint32 (:func:`polytape.dtypes.accumulation_dtype`); floats "
+                "keep their dtype; ``dtype=`` casts the input first.\n\n"
                 ">>> import polytape as pt\n"
-                ">>> pt.sum(pt.constant([1, 2], dtype=pt.int8)).dtype\npolytape.int64",
+                ">>> pt.sum(pt.constant([1, 2], dtype=pt.int8)).dtype\npolytape.int32",
                 _accumulating)
 mean = public_op("mean", "Mean over ``axis`` (all axes when None); integers give float32.", _reduction)
 max = public_op("max", "Maximum over ``axis``; ties share the gradient evenly (as in TensorFlow).",
@@ -86,7 +81,7 @@ max = public_op("max", "Maximum over ``axis``; ties share the gradient evenly (a
 min = public_op("min", "Minimum over ``axis``; ties share the gradient evenly (as in TensorFlow).",
                 _reduction)
 prod = public_op("prod", "Product over ``axis`` (all axes when None); bool and integers "
-                 "narrower than 64 bits give int64, as :func:`sum`; ``dtype=`` casts first.\n\n"
+                 "narrower than 32 bits give int32 (uint32), as :func:`sum`; ``dtype=`` casts first.\n\n"
                  "Its gradient is exact with zeros in the input (the product of the other "
                  "entries), not ``prod / x``.", _accumulating)
 logsumexp = public_op("logsumexp", "``log(sum(exp(x)))`` over ``axis``, computed without "

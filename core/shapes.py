@@ -13,7 +13,14 @@ import numpy as np
 from .arguments import int_arg, normalize_axis, number, one_axis, shape_arg
 from .dispatch import operands, run, unary_operand
 from .dtypes import as_dtype
-from .errors import ArgumentTypeError, BackendMismatchError, DTypeError, InvalidArgumentError, ShapeError
+from .errors import (
+    ArgumentTypeError,
+    BackendMismatchError,
+    DTypeError,
+    IndexShapeError,
+    InvalidArgumentError,
+    ShapeError,
+)
 from .optable import OPS
 from .tensor import Tensor
 
@@ -85,12 +92,14 @@ def broadcast_to(x: Any, shape: Sequence[int]) -> Tensor:
 
 
 def expand_dims(x: Any, axis: int) -> Tensor:
-    """``x`` with a new axis of size 1 at ``axis`` (negative counts from the end of the result)."""
+    """``x`` with a new axis of size 1 at ``axis`` (negative counts from the end of the result).
+    An ``axis`` out of range raises :class:`~polytape.errors.IndexShapeError` (a ``ShapeError``
+    and the ``IndexError`` the standard asks for)."""
     x = unary_operand(x)
     n = x.ndim + 1
     axis = int_arg("expand_dims", "axis", axis)
     if not -n <= axis < n:
-        raise ShapeError(f"expand_dims: axis {axis!r} is out of range for a result of rank {n}")
+        raise IndexShapeError(f"expand_dims: axis {axis!r} is out of range for a result of rank {n}")
     return run(OPS["expand_dims"], x._backend, (x,), (x._data,), {"axis": int(axis) % n})
 
 

@@ -214,6 +214,25 @@ def _conj(xp: Any, complexes: Any, x: Any) -> Any:
     return xp.conj(x) if x.dtype in complexes else x
 
 
+def _tanh(xp: Any, complexes: Any, x: Any) -> Any:
+    # tanh(+-inf + y j), y finite, is +-1 + 0j with the sign of y (the standard); NumPy's (C's)
+    # takes the zero's sign from sin(2y) instead. conj flips just that sign.
+    out = xp.tanh(x)
+    if x.dtype not in complexes:
+        return out
+    im = xp.imag(x)
+    flip = (xp.isinf(xp.real(x)) & xp.isfinite(im)
+            & (xp.signbit(xp.imag(out)) != xp.signbit(im)))
+    return xp.where(flip, xp.conj(out), out)
+
+
+def _round(xp: Any, complexes: Any, x: Any) -> Any:
+    # The standard rounds a complex number's parts separately; PyTorch's round refuses complex.
+    if x.dtype not in complexes:
+        return xp.round(x)
+    return xp.astype(xp.round(xp.real(x)), x.dtype) + xp.astype(xp.round(xp.imag(x)), x.dtype) * 1j
+
+
 # -- fft (attributes normalised by the front end: s and axes tuples, a norm name) -------------
 def _fft(fn: Kernel, x: Any, s: Any, axes: Any, norm: str) -> Any:
     return fn(x, s=s, axes=axes, norm=norm)
@@ -256,7 +275,7 @@ def _eye(xp: Any, device: Callable[[], Any], n: int, m: int | None = None, dtype
 
 
 _SAME_NAME_UNARY = ("negative", "abs", "sign", "exp", "expm1", "log", "log1p", "sqrt", "square",
-                    "sin", "cos", "tan", "tanh", "sinh", "cosh", "floor", "ceil", "round",
+                    "sin", "cos", "tan", "sinh", "cosh", "floor", "ceil",
                     "logical_not")
 _SAME_NAME_OTHER = ("subtract", "divide", "floor_divide", "remainder", "equal", "not_equal",
                     "logical_and", "logical_or", "logical_xor", "where", "matmul", "reshape",
@@ -315,7 +334,8 @@ def make_kernels(xp: Any, device: Callable[[], Any] | None = None,
         "getitem": partial(indexing.getitem, xp), "index_add": partial(indexing.index_add, xp),
         "astype": partial(_astype, xp, complexes),
         "real": partial(_real, xp, complexes), "imag": partial(_imag, xp, complexes),
-        "conj": partial(_conj, xp, complexes),
+        "conj": partial(_conj, xp, complexes), "round": partial(_round, xp, complexes),
+        "tanh": partial(_tanh, xp, complexes),
         "zeros": partial(_zeros, xp, device), "ones": partial(_ones, xp, device),
         "full": partial(_full, xp, device), "arange": partial(_arange, xp, device),
         "linspace": partial(_linspace, xp, device), "eye": partial(_eye, xp, device),

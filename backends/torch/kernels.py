@@ -80,6 +80,24 @@ def _sign(x: torch.Tensor) -> torch.Tensor:
     return torch.sign(x)
 
 
+def _log1p(x: torch.Tensor) -> torch.Tensor:
+    # torch's complex log1p gives NaN + NaN j for infinite parts; the standard (C99) gives
+    # log's +inf + NaN j there, and log(1 + z) loses nothing when z is not finite.
+    if not x.is_complex():
+        return torch.log1p(x)
+    return torch.where(torch.isfinite(x), torch.log1p(x), torch.log(1 + x))
+
+
+def _arccos(x: torch.Tensor) -> torch.Tensor:
+    # torch's acos(+-0 + 0j) is pi/2 + 0j; the standard's (C99's) imaginary part is -imag(z)
+    # there (acos(conj(z)) = conj(acos(z))).
+    out = torch.acos(x)
+    if not x.is_complex():
+        return out
+    zero = (x.real == 0) & (x.imag == 0)
+    return torch.where(zero, torch.complex(out.real, -x.imag), out)
+
+
 # Half precision goes through float32 (as torch's CPU loops do), so a result that overflows
 # float32's intermediate exp(x) still fits.
 _HALF = (torch.float16, torch.bfloat16)
@@ -298,7 +316,7 @@ def make_kernels(device: Callable[[], torch.device]) -> dict[str, Kernel]:
         "relu": _relu, "relu_backward": relu_backward, "abs": _abs, "sign": _sign,
         "power": _power, "where": where, "matmul": _matmul, "einsum": _einsum,
         "floor_divide": partial(_integer_by_zero_is_zero, torch.floor_divide),
-        "remainder": _remainder,
+        "remainder": _remainder, "log1p": _log1p, "arccos": _arccos,
         "getitem": getitem, "index_add": index_add, "linspace": partial(_linspace, device),
         **convolution.kernels(),  # torch's own convolutions and pooling, NHWC views
     }

@@ -478,3 +478,20 @@ def test_cuda_tensors_train_like_cpu_ones():
             assert x.device.startswith(device) and grads[device].device == x.device
     np.testing.assert_allclose(grads["cuda"].numpy(), grads["cpu"].numpy(), rtol=1e-6)
     TB.synchronize()
+
+
+def test_complex_log1p_and_arccos_special_values_follow_the_standard():
+    # Found by the official suite: torch's complex log1p gives NaN + NaN j where a part is
+    # infinite, and its acos(0 + 0j) has imaginary part +0. The references are NumPy's
+    # (C99's special values, which the 2024.12 standard lists).
+    inf, nan = np.inf, np.nan
+    z = np.array([complex(inf, nan), complex(-inf, nan), complex(nan, inf), complex(inf, 1.0),
+                  0.5 + 0.25j], dtype=np.complex128)
+    with np.errstate(all="ignore"):
+        want = np.log1p(z)
+    got = pt.log1p(pt.constant(z, backend="torch")).numpy()
+    np.testing.assert_allclose(got, want, rtol=1e-12)  # NaNs in the same places
+    zeros = np.array([complex(0.0, 0.0), complex(-0.0, 0.0), complex(0.0, -0.0), 0.3 - 0.2j])
+    got = pt.arccos(pt.constant(zeros, backend="torch")).numpy()
+    np.testing.assert_allclose(got, np.arccos(zeros), rtol=1e-12)
+    np.testing.assert_array_equal(np.signbit(got.imag[:3]), [True, True, False])

@@ -77,6 +77,12 @@ def test_matches_array_api_strict(backend: str, name, call, value) -> None:
     xp = _strict()
     got = call(pt, pt.constant(value))
     want = call(xp, xp.asarray(value))
+    if name in ("cumulative_sum", "cumulative_sum_init", "cumulative_sum_int8", "cumulative_prod",
+                "cumulative_prod_init"):
+        # array_api_strict's default integer is int64, polytape's int32 (what each reports in
+        # default_dtypes()["integral"]): int8 and int32 running sums/products are int32 here.
+        assert pt.__array_namespace_info__().default_dtypes()["integral"] is pt.int32
+        want = np.asarray(want).astype(np.int32)
     if got.dtype.is_floating:
         np.testing.assert_allclose(got.numpy(), np.asarray(want), rtol=1e-12)
     else:

@@ -155,17 +155,28 @@ def test_concat_axis_none_and_copy_keywords(backend: str) -> None:
     assert pt.astype(a, pt.float32, copy=False) is a
 
 
-@pytest.mark.parametrize("name", ["int8", "int16", "int32", "uint8", "uint16", "uint32", "bool"])
-def test_sum_and_prod_accumulate_in_int64(backend: str, name: str) -> None:
-    # The standard: signed integers and bool in the default integer (int64), unsigned ones in
-    # the default unsigned integer (uint64).
-    x = pt.constant(np.array([100, 100, 100]).astype(name))
-    acc = np.uint64 if name.startswith("uint") else np.int64
+@pytest.mark.parametrize("name", ["int8", "int16", "int32", "int64", "uint8", "uint16", "uint32",
+                                  "uint64", "bool"])
+def test_sums_and_products_accumulate_in_the_default_integer(backend: str, name: str) -> None:
+    # The 2024.12 standard: signed integers narrower than the default integer (what
+    # default_dtypes()["integral"] reports, and asarray(0) gives) accumulate in it, unsigned
+    # ones in the unsigned integer of its width; wider ones keep their dtype.
+    default = pt.__array_namespace_info__().default_dtypes()["integral"]
+    assert default is pt.asarray(0).dtype is pt.int32
+    acc = {"int8": np.int32, "int16": np.int32, "bool": np.int32, "uint8": np.uint32,
+           "uint16": np.uint32}.get(name, np.dtype(name).type)
+    data = np.array([[100, 100], [100, 100]]).astype(name)
+    x = pt.constant(data)
     for fn in (pt.sum, pt.prod):
         out = fn(x)
         assert out.dtype is pt.as_dtype(np.dtype(acc).name)
-        expected = getattr(np, fn.__name__)(np.array([100, 100, 100]).astype(name), dtype=acc)
-        assert int(out) == int(expected)
+        assert int(out) == int(getattr(np, fn.__name__)(data, dtype=acc))
+    for fn, ref in ((pt.cumulative_sum, np.cumsum), (pt.cumulative_prod, np.cumprod)):
+        out = fn(x, axis=1)
+        assert out.dtype is pt.as_dtype(np.dtype(acc).name)
+        np.testing.assert_array_equal(out.numpy(), ref(data, axis=1, dtype=acc))
+    tr = pt.linalg.trace(x)
+    assert tr.dtype is pt.as_dtype(np.dtype(acc).name) and int(tr) == int(np.trace(data, dtype=acc))
 
 
 def test_sum_dtype_argument(backend: str) -> None:

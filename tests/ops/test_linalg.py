@@ -90,7 +90,7 @@ def test_dtypes(backend: str) -> None:
     np.testing.assert_allclose(_np(la.inv(ints)), [[0.5, 0.0], [0.0, 0.25]])
     assert la.matrix_rank(ints).dtype == pt.int64 and int(la.matrix_rank(ints)) == 2
     assert la.inv(pt.constant(_rand(2, 2) + 2 * np.eye(2), dtype=pt.float64)).dtype == pt.float64
-    assert la.trace(pt.constant([[1, 2], [3, 4]], dtype=pt.int8)).dtype == pt.int64  # the standard's sum
+    assert la.trace(pt.constant([[1, 2], [3, 4]], dtype=pt.int8)).dtype == pt.int32  # the standard's sum
     if "float16" in {str(d) for d in pt.get_backend(backend).supported_dtypes()}:
         half = la.svdvals(pt.constant([[3.0, 0.0], [0.0, 2.0]], dtype=pt.float16))
         assert half.dtype == pt.float16 and _np(half).tolist() == [3.0, 2.0]
@@ -315,3 +315,54 @@ def test_complex_holomorphic_functions_and_gradients(backend, name):
 def test_complex_decompositions_refuse(backend, name):
     with pytest.raises(pt.DTypeError, match=f"{name}: complex input"):
         getattr(pt.linalg, name)(pt.constant(_CA))
+
+
+# -- fixes found by the official suite (data-apis/array-api-tests, 2024.12) -----------------------
+def test_pinv_and_matrix_rank_take_a_per_matrix_rtol(backend: str) -> None:
+    # The standard's rtol may be an array broadcast against the batch shape: each matrix
+    # gets its own tolerance. NumPy's pinv/matrix_rank take a per-matrix rtol too.
+    a = _rand(2, 3, 4, 4)
+    a[1, 2, :, 3] = a[1, 2, :, 0] + 1e-3 * _rand(4, seed=1)  # nearly rank 3: rtol decides its rank
+    x = pt.Variable(pt.constant(a, dtype=pt.float64))
+    rtol = np.array([[0.0], [0.3]])  # broadcasts to the (2, 3) batch
+    np.testing.assert_allclose(_np(la.pinv(x, rtol=pt.constant(rtol))),
+                               np.linalg.pinv(a, rtol=rtol), rtol=1e-8, atol=1e-10)
+    np.testing.assert_array_equal(la.matrix_rank(x, rtol=pt.constant(rtol)).numpy(),
+                                  np.linalg.matrix_rank(a, rtol=rtol))
+    # still recorded: the per-matrix results are the default op's, so the gradients agree
+    # with one call per matrix
+    with pt.GradientTape() as tape:
+        loss = pt.sum(la.pinv(x, rtol=pt.constant(np.zeros((2, 3)))) ** 2)
+    with pt.GradientTape() as tape2:
+        loss2 = pt.sum(la.pinv(x) ** 2)
+    np.testing.assert_allclose(_np(tape.gradient(loss, x)), _np(tape2.gradient(loss2, x)), rtol=1e-8)
+    assert la.pinv(pt.zeros((0, 3, 2)), rtol=pt.zeros((0,))).shape == (0, 2, 3)
+    with pytest.raises(pt.InvalidArgumentError, match="non-negative"):
+        la.pinv(x, rtol=pt.constant([-1.0, 0.1, 0.1]))
+    with pytest.raises(pt.ShapeError, match="broadcast"):
+        la.matrix_rank(x, rtol=pt.constant([0.1, 0.1]))
+
+
+def test_vecdot_conjugates_its_first_argument(backend: str) -> None:
+    # The standard (and NumPy's vecdot): sum(conj(x1) * x2); the suite's own example.
+    x1, x2 = np.array([1j, 2j, 3j]), np.array([1, 2j, 3])
+    got = la.vecdot(pt.constant(x1), pt.constant(x2))
+    assert complex(got) == complex(np.vecdot(x1, x2)) == 4 - 10j
+
+
+def test_vector_norm_of_complex_is_real_of_the_same_precision(backend: str) -> None:
+    a = _rand(3, 2) + 1j * _rand(3, 2, seed=1)
+    got = la.vector_norm(pt.constant(a), axis=0)
+    assert got.dtype == pt.float64  # complex128 -> float64, not float32 (it was cast before)
+    np.testing.assert_allclose(_np(got), np.linalg.vector_norm(a, axis=0), rtol=1e-12)
+    assert la.vector_norm(pt.constant(a.astype(np.complex64)), ord=1).dtype == pt.float32
+
+
+@pytest.mark.parametrize("ord", ["fro", 1, -1, np.inf, -np.inf])
+def test_matrix_norm_of_complex_is_real(backend: str, ord: Any) -> None:
+    a = _rand(2, 3, 4) + 1j * _rand(2, 3, 4, seed=2)
+    got = la.matrix_norm(pt.constant(a), ord=ord)
+    assert got.dtype == pt.float64
+    np.testing.assert_allclose(_np(got), np.linalg.matrix_norm(a, ord=ord), rtol=1e-12)
+    with pytest.raises(pt.DTypeError, match="complex"):  # the singular-value norms: svd's rule
+        la.matrix_norm(pt.constant(a), ord=2)

@@ -53,7 +53,8 @@ BAD: list[tuple[str, type, Callable]] = [
     ("log_softmax", pt.ShapeError, lambda x: pt.log_softmax(x, axis=-3)),
     ("flip", pt.ShapeError, lambda x: pt.flip(x, axis=2)),
     ("squeeze", pt.ShapeError, lambda x: pt.squeeze(x, 0)),
-    ("expand_dims", pt.ShapeError, lambda x: pt.expand_dims(x, 4)),
+    ("expand_dims", pt.IndexShapeError, lambda x: pt.expand_dims(x, 4)),  # also an IndexError
+    ("expand_dims", IndexError, lambda x: pt.expand_dims(x, -4)),  # the standard's error type
     ("transpose", pt.ShapeError, lambda x: pt.transpose(x, (0, 0))),
     ("concat", pt.ShapeError, lambda x: pt.concat([x, x], axis=2)),
     ("take", pt.ShapeError, lambda x: pt.take(x, [0], axis=2)),
