@@ -36,6 +36,22 @@ def _unsigned_dtype(args: tuple) -> torch.dtype | None:
     return None
 
 
+def _requested_unsigned(args: tuple, kwargs: dict) -> torch.dtype | None:
+    # A creation kernel (arange, full, ...) asked for an unsigned dtype it cannot make.
+    for a in (*args, *kwargs.values()):
+        if isinstance(a, torch.dtype) and a in UNSIGNED:
+            return a
+    return None
+
+
+def _created_wider(kernel: Callable[..., Any], dt: torch.dtype, args: tuple, kwargs: dict) -> Any:
+    # The values are made in a signed type (int64 for uint64: creation values are small
+    # non-negative numbers) and cast, which torch can do for every unsigned dtype.
+    wide = _WIDER.get(dt, torch.int64)
+    swap = (lambda a: wide if a is dt else a)
+    return kernel(*map(swap, args), **{k: swap(v) for k, v in kwargs.items()}).to(dt)
+
+
 def unsigned_retry(name: str, kernel: Callable[..., Any], args: tuple,
                    kwargs: dict) -> tuple[bool, Any]:
     """``(True, result)`` of ``kernel`` on ``args`` computed around torch's missing
@@ -43,7 +59,10 @@ def unsigned_retry(name: str, kernel: Callable[..., Any], args: tuple,
     off the CPU) and the original error should stand."""
     dt = _unsigned_dtype(args)
     if dt is None:
-        return False, None
+        requested = _requested_unsigned(args, kwargs)
+        if requested is None:
+            return False, None
+        return True, _created_wider(kernel, requested, args, kwargs)
     wide = _WIDER.get(dt)
     if wide is not None:
         widened = tuple(a.to(wide) if isinstance(a, torch.Tensor) and a.dtype == dt else a

@@ -495,3 +495,17 @@ def test_complex_log1p_and_arccos_special_values_follow_the_standard():
     got = pt.arccos(pt.constant(zeros, backend="torch")).numpy()
     np.testing.assert_allclose(got, np.arccos(zeros), rtol=1e-12)
     np.testing.assert_array_equal(np.signbit(got.imag[:3]), [True, True, False])
+
+
+@pytest.mark.parametrize("dtype", ["uint16", "uint32", "uint64"])
+def test_unsigned_creation_is_made_wider_and_cast(dtype: str) -> None:
+    # torch 2.13 has no arange for uint16/32/64 (array-api-compat >= 1.12 works around it for
+    # some, not all versions): polytape makes the values signed and casts.
+    from polytape.backends.torch.unsigned import unsigned_retry
+
+    native = getattr(torch, dtype)
+    with pytest.raises(RuntimeError, match="not implemented"):
+        torch.arange(0, 5, 2, dtype=native)
+    done, out = unsigned_retry("arange", torch.arange, (0, 5, 2), {"dtype": native})
+    assert done and out.dtype == native and out.to(torch.int64).tolist() == [0, 2, 4]
+    assert unsigned_retry("arange", torch.arange, (0, 5), {"dtype": torch.int16}) == (False, None)
