@@ -52,6 +52,7 @@ from typing import Any
 
 import numpy as np
 
+from .errors import DTypeError
 from .optable import defop, unbroadcast
 
 SQRT_PI_2 = 2.0 / math.sqrt(math.pi)
@@ -801,18 +802,33 @@ def _pinv_jvp(ns, t, ans, x, rtol=None):
 
 defop("inv", _inv_vjp, lambda ns, t, ans, x: -ns.matmul(ns.matmul(ans, t), ans), float_only=True)
 defop("det", _det_vjp, _det_jvp, float_only=True)
-defop("slogdet", _slogdet_vjp, _slogdet_jvp, float_only=True, real_only=True)
+def _real_matrices(name, *rules):
+    """``rules`` (a VJP and a JVP), refusing complex matrices: the decompositions' rules are
+    written for real ones (their values are computed for complex matrices too, their
+    derivatives are not)."""
+    def checked(rule):
+        def check(ns, g, ans, x, *rest, **attrs):
+            if "complex" in str(x.dtype):
+                raise DTypeError(f"{name}: derivatives for complex matrices are not "
+                                 "implemented (the rules are written for real ones)")
+            return rule(ns, g, ans, x, *rest, **attrs)
+        return check
+    return tuple(checked(rule) for rule in rules)
+
+
+defop("slogdet", *_real_matrices("slogdet", _slogdet_vjp, _slogdet_jvp), float_only=True)
 # solve(A, B) with B (..., n, k): linear in B, so B's JVP is solve itself.
 defop("solve", (_solve_vjp_a, _solve_vjp_b),
       (lambda ns, t, ans, a, b: -_solve(ns, a, ns.matmul(t, ans)), lambda ns, t, ans, a, b: _solve(ns, a, t)),
       float_only=True)
 # cholesky: the lower factor; upper=True transposes it
-defop("cholesky", _cholesky_vjp, _cholesky_jvp, float_only=True, real_only=True)
-defop("eigh", _eigh_vjp, _eigh_jvp, float_only=True, real_only=True)
-defop("qr", _qr_vjp, _qr_jvp, float_only=True, real_only=True)  # mode: "reduced" or "complete"
-defop("svd", _svd_vjp, _svd_jvp, float_only=True, real_only=True)  # full_matrices: bool
-defop("pinv", _pinv_vjp, _pinv_jvp, float_only=True, real_only=True)  # rtol: a float or None
-defop("matrix_rank", differentiable=False, float_only=True, real_only=True)
+defop("cholesky", *_real_matrices("cholesky", _cholesky_vjp, _cholesky_jvp), float_only=True)
+defop("eigh", *_real_matrices("eigh", _eigh_vjp, _eigh_jvp), float_only=True)
+# qr's mode: "reduced" or "complete"; svd's full_matrices: bool; pinv's rtol: a float or None
+defop("qr", *_real_matrices("qr", _qr_vjp, _qr_jvp), float_only=True)
+defop("svd", *_real_matrices("svd", _svd_vjp, _svd_jvp), float_only=True)
+defop("pinv", *_real_matrices("pinv", _pinv_vjp, _pinv_jvp), float_only=True)
+defop("matrix_rank", differentiable=False, float_only=True)
 
 
 # == fft (the Array API's fft extension) ===========================================================

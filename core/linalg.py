@@ -36,7 +36,7 @@ from .creation import constant, eye, ones_like, zeros_like
 from .dispatch import binary_operands, operands, run, unary_operand
 from .dtypes import DType, bfloat16, float16, float32, real_of, result_type
 from .elementwise import abs as absolute
-from .elementwise import cast, not_equal, sqrt, where
+from .elementwise import cast, conj, not_equal, real, sqrt, where
 from .errors import ArgumentTypeError, InvalidArgumentError, ShapeError
 from .info import finfo
 from .manipulation import broadcast_shapes, vecdot  # noqa: F401  (vecdot: in the extension)
@@ -312,6 +312,12 @@ def _as(t: Tensor, dt: DType) -> Tensor:
     return t if t.dtype == dt else cast(t, dt)
 
 
+def _real_as(t: Tensor, dt: DType) -> Tensor:
+    # A real result (eigenvalues, singular values, log|det|) packed beside complex ones: the
+    # real part, in the real dtype of dt's precision.
+    return real(t) if dt.is_complex else _as(t, dt)
+
+
 def _op(name: str, x: Tensor, **attrs: Any) -> Tensor:
     return run(OPS[name], x._backend, (x,), (x._data,), attrs or None)
 
@@ -366,7 +372,7 @@ def slogdet(x: Any, /) -> SlogdetResult:
     differentiable (gradient ``inv(x)^T``), the sign piecewise constant."""
     a, dt = _matrices("slogdet", x)
     packed = _op("slogdet", a)
-    return SlogdetResult(_as(packed[..., 0], dt), _as(packed[..., 1], dt))
+    return SlogdetResult(_as(packed[..., 0], dt), _real_as(packed[..., 1], dt))
 
 
 def solve(x1: Any, x2: Any, /) -> Tensor:
@@ -404,7 +410,9 @@ def cholesky(x: Any, /, *, upper: bool = False) -> Tensor:
     lower triangle of ``x`` is read; the gradient is symmetric (Murray's rule)."""
     a, dt = _matrices("cholesky", x)
     low = _as(_op("cholesky", a), dt)
-    return matrix_transpose(low) if upper else low
+    if not upper:
+        return low
+    return matrix_transpose(conj(low) if dt.is_complex else low)  # U = L^H
 
 
 def eigh(x: Any, /) -> EighResult:
@@ -414,7 +422,7 @@ def eigh(x: Any, /) -> EighResult:
     depend on that choice."""
     a, dt = _matrices("eigh", x)
     packed = _op("eigh", a)
-    return EighResult(_as(packed[..., 0, :], dt), _as(packed[..., 1:, :], dt))
+    return EighResult(_real_as(packed[..., 0, :], dt), _as(packed[..., 1:, :], dt))
 
 
 def eigvalsh(x: Any, /) -> Tensor:
@@ -449,7 +457,7 @@ def svd(x: Any, /, *, full_matrices: bool = True) -> SVDResult:
     u = packed[..., :m, :(m if full else k)]
     s = packed[..., m, :k]
     vh = matrix_transpose(packed[..., m + 1:, :(n if full else k)])
-    return SVDResult(_as(u, dt), _as(s, dt), _as(vh, dt))
+    return SVDResult(_as(u, dt), _real_as(s, dt), _as(vh, dt))
 
 
 def svdvals(x: Any, /) -> Tensor:
@@ -486,7 +494,7 @@ def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Tenso
     """A norm of each matrix: ``"fro"`` (Frobenius), ``"nuc"`` (sum of singular values), 2 / -2
     (largest / smallest singular value), 1 / -1 (largest / smallest absolute column sum),
     ``inf`` / ``-inf`` (row sums). ``keepdims`` keeps the two matrix axes as size 1. Complex
-    input gives a real norm (of the moduli; the singular-value ones refuse complex, as
+    input gives a real norm (the singular-value ones have no derivative there, as
     :func:`svd`)."""
     a, dt = _matrices("matrix_norm", x, square=False)
     nd = a.ndim
@@ -495,7 +503,7 @@ def matrix_norm(x: Any, /, *, keepdims: bool = False, ord: Any = "fro") -> Tenso
             a, dt = absolute(a), real_of(dt)
         out = norm(a, ord=ord, axis=(nd - 2, nd - 1), keepdims=keepdims)
     elif ord in ("nuc", 2, -2) and not isinstance(ord, bool):
-        s = svdvals(a)
+        s, dt = svdvals(a), real_of(dt)
         pick = {"nuc": reductions.sum, 2: reductions.max, -2: reductions.min}[ord]
         out = pick(s, axis=-1)
         if keepdims:
