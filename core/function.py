@@ -622,12 +622,18 @@ class Function:
         else:
             self._calls_per_trace.append(1)
 
-    def _call(self, args: tuple, kwargs: dict) -> Any:
+    def _signature(self, args: tuple, kwargs: dict) -> tuple[tuple, dict, list[Any], Any]:
+        # The arguments (bound to input_signature, if any), the tensors and variables among
+        # them in order (a trace's parameters), and the key of their signature.
         if self.input_signature is not None:
             args = _bound_to_signature(self.input_signature, args, kwargs, self._api, self._name)
             kwargs = {}
         params: list[Any] = []
         key = (_key((list(args), dict(kwargs)), params), _aliasing(params))
+        return args, kwargs, params, key
+
+    def _call(self, args: tuple, kwargs: dict) -> Any:
+        args, kwargs, params, key = self._signature(args, kwargs)
         concrete = self._concrete.get(key)
         if concrete is None:
             concrete, result = self._trace(args, kwargs, params)
@@ -678,11 +684,7 @@ class Function:
 
     def get_concrete_function(self, *args: Any, **kwargs: Any) -> ConcreteFunction:
         """The trace for these arguments (traced now if it does not exist yet)."""
-        if self.input_signature is not None:
-            args = _bound_to_signature(self.input_signature, args, kwargs, self._api, self._name)
-            kwargs = {}
-        params: list[Any] = []
-        key = (_key((list(args), dict(kwargs)), params), _aliasing(params))
+        args, kwargs, params, key = self._signature(args, kwargs)
         concrete = self._concrete.get(key)
         if concrete is None:
             concrete, _ = self._trace(args, kwargs, params)

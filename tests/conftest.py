@@ -25,6 +25,18 @@ def backend(request: pytest.FixtureRequest) -> str:
         yield request.param
 
 
+# The built-in backends that run here (not plugins): what traced functions and vectorized
+# derivatives are compared on.
+BUILT_IN = [b for b in ("numpy", "torch") if b in AVAILABLE]
+
+
+@pytest.fixture(params=BUILT_IN)
+def be(request: pytest.FixtureRequest) -> str:
+    """The name of a built-in backend that is current for the whole test."""
+    with pt.use_backend(request.param):
+        yield request.param
+
+
 def _central_difference(f: Callable[[np.ndarray], float], x: object, h: float = 1e-6) -> np.ndarray:
     x = np.asarray(x, dtype=np.float64)
     grad = np.zeros_like(x)

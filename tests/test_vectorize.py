@@ -8,14 +8,6 @@ import pytest
 
 import polytape as pt
 
-BACKENDS = [b for b in ("numpy", "torch") if b in [s.name for s in pt.list_backends() if s.available]]
-
-
-@pytest.fixture(params=BACKENDS)
-def be(request: pytest.FixtureRequest) -> str:
-    with pt.use_backend(request.param):
-        yield request.param
-
 
 def _rand(*shape: int, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).standard_normal(shape)
