@@ -38,19 +38,24 @@ def be(request: pytest.FixtureRequest) -> str:
 
 
 def _central_difference(f: Callable[[np.ndarray], float], x: object, h: float = 1e-6) -> np.ndarray:
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asarray(x)
+    x = x.astype(np.complex128 if np.iscomplexobj(x) else np.float64)
     grad = np.zeros_like(x)
+    # a complex x moves along its real and its imaginary part: dL/dx + i dL/dy
+    directions = (1.0, 1j) if np.iscomplexobj(x) else (1.0,)
     for i in np.ndindex(x.shape):
-        up, down = x.copy(), x.copy()
-        up[i] += h
-        down[i] -= h
-        grad[i] = (f(up) - f(down)) / (2 * h)
+        for d in directions:
+            up, down = x.copy(), x.copy()
+            up[i] += d * h
+            down[i] -= d * h
+            grad[i] += d * (f(up) - f(down)) / (2 * h)
     return grad
 
 
 @pytest.fixture
 def central_difference() -> Callable[..., np.ndarray]:
-    """``central_difference(f, x, h=1e-6)``: the float64 gradient of scalar ``f`` at ``x``."""
+    """``central_difference(f, x, h=1e-6)``: the float64 gradient of real scalar ``f`` at
+    ``x``; at a complex ``x``, TensorFlow's complex gradient ``dL/dx + i dL/dy``."""
     return _central_difference
 
 
