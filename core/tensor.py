@@ -117,16 +117,11 @@ class Tensor:
         data = _exportable(self._data)
         try:
             return data.__dlpack__(**kwargs)
-        except TypeError:
+        except (TypeError, BufferError):
+            # An older NumPy: no keywords, or a read-only array it cannot export as such
             if not isinstance(data, np.ndarray):
                 raise
             return _numpy1_dlpack(data, stream, dl_device, copy)
-        except BufferError:
-            # NumPy < 2 cannot flag an export read-only, so it refuses read-only arrays (the
-            # NumPy backend's): with copy=None the standard lets the producer hand over a copy.
-            if copy is None and isinstance(data, np.ndarray) and not data.flags.writeable:
-                return np.array(data, copy=True).__dlpack__(**kwargs)
-            raise
         except RuntimeError as exc:  # torch's way of saying no (e.g. to another device)
             raise BufferError(f"__dlpack__: backend {self.backend!r} cannot export a tensor on "
                               f"{self.device} as asked ({kwargs}): {exc}") from exc
@@ -459,9 +454,11 @@ def _rebuild_variable(backend: str, device: str, values: np.ndarray, dtype: str,
 
 def _numpy1_dlpack(data: np.ndarray, stream: Any, dl_device: Any, copy: bool | None) -> Any:
     # NumPy < 2.1's __dlpack__ takes only ``stream``: the other keywords are honoured here.
+    # NumPy < 2 cannot flag an export read-only, so it refuses read-only arrays (the NumPy
+    # backend's): with copy=None the standard lets the producer hand over a copy.
     if dl_device is not None and tuple(dl_device) != tuple(data.__dlpack_device__()):
         raise BufferError(f"__dlpack__: NumPy arrays live on the CPU, not on device {dl_device}")
-    if copy or (copy is None and not data.flags.writeable):  # see Tensor.__dlpack__
+    if copy or (copy is None and not data.flags.writeable):
         data = np.array(data, copy=True)
     try:
         return data.__dlpack__() if stream is None else data.__dlpack__(stream=stream)
