@@ -26,7 +26,7 @@ class _VariableTracker:
     nothing and remembers which trainable variables were read."""
 
     def __init__(self) -> None:
-        self._tracked: dict[int, Any] = {}
+        self._tracked: set[int] = set()
         self._variables: dict[int, Variable] = {}
         self._watch_accessed = True
         self._records = _NoRecords()

@@ -76,8 +76,13 @@ def _count(shape: Any, axis: Any) -> int:
     return math.prod(shape[i] for i in (range(len(shape)) if axis is None else axis))
 
 
+def _spread(ns, g, shape, axis, keepdims):
+    """A reduction's cotangent ``g`` broadcast back over the input's ``shape``."""
+    return ns.broadcast_to(keep_dims(ns, g, shape, axis, keepdims), tuple(shape))
+
+
 def _sum_vjp(ns, g, ans, x, axis=None, keepdims=False):
-    return ns.broadcast_to(keep_dims(ns, g, x.shape, axis, keepdims), tuple(x.shape))
+    return _spread(ns, g, x.shape, axis, keepdims)
 
 
 def _by_partials(partials):
@@ -347,7 +352,9 @@ defop("sigmoid", lambda ns, g, ans, x: g * ans * (1 - ans), elementwise=True, fl
       real_only=True)
 defop("softplus", lambda ns, g, ans, x: g * ns.sigmoid(x), elementwise=True, float_only=True,
       real_only=True)
-defop("relu", lambda ns, g, ans, x: ns.relu_backward(g, x), elementwise=True, real_only=True)
+# relu(x) > 0 exactly where x > 0 (and neither at NaN): the rule reads the output, which the
+# next op usually keeps anyway, so the tape need not keep the pre-activation.
+defop("relu", lambda ns, g, ans, x: ns.relu_backward(g, ans), elementwise=True, real_only=True)
 # relu's gradient as one op (PyTorch's threshold_backward): one fused kernel where a backend has
 # one, instead of a comparison and a select. Linear in g; piecewise constant in x (no gradient).
 defop("relu_backward", (lambda ns, gg, ans, g, x: ns.relu_backward(gg, x), None), elementwise=True,
@@ -394,7 +401,7 @@ for _name in ("floor_divide", "remainder"):
 # -- reductions (axis: None or a tuple of non-negative ints) --------------------------------
 defop("sum", _sum_vjp, linear=True)
 defop("mean", lambda ns, g, ans, x, axis=None, keepdims=False:
-      _sum_vjp(ns, g, ans, x, axis, keepdims) / _count(x.shape, axis), linear=True, float_only=True)
+      _spread(ns, g, x.shape, axis, keepdims) / _count(x.shape, axis), linear=True, float_only=True)
 # max/min: ties share the gradient evenly among the extrema (TensorFlow's rule).
 defop("max", *_by_partials(_extremum_partials), real_only=True)
 defop("min", *_by_partials(_extremum_partials), real_only=True)

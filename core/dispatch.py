@@ -26,7 +26,8 @@ from .errors import (
     ShapeError,
 )
 from .optable import OPS, Op
-from .tensor import Tensor, Variable, wrap  # noqa: F401  (wrap: part of this module's API)
+from .saved import RELEASE_MIN_BYTES, release
+from .tensor import Tensor, Variable, next_key, wrap  # noqa: F401  (wrap: this module's API)
 
 __all__ = ["run", "complex_refused", "unary_operand", "binary_operands", "operands", "record",
            "local", "public_op", "unary_function", "binary_function", "kernel_error",
@@ -36,6 +37,7 @@ local = threading.local()          # .tapes: the recording tapes of this thread,
 _recording = 0                     # recording tapes in all threads: the hot path's only test
 _count_lock = threading.Lock()
 _SCALARS = (float, int, bool, complex)
+_NUMBER_TYPES = frozenset(_SCALARS)  # `type(x) in` a set: one hash, not four comparisons
 _new = object.__new__
 
 
@@ -195,6 +197,7 @@ def run(op: Op, be: Any, inputs: tuple, arrays: tuple, attrs: dict | None = None
     t = _new(Tensor)  # wrap(), inlined
     t._data = out
     t._backend = be
+    t._key = 0
     if _recording:
         if op.differentiable:
             record(op, inputs, arrays, t, attrs)
@@ -242,6 +245,7 @@ def unary_function(op: Op) -> Callable[[Any], Tensor]:
         t = _new(Tensor)
         t._data = out
         t._backend = be
+        t._key = 0
         if _recording:
             if op.differentiable:
                 record(op, (x,), (a,), t, None)
@@ -291,6 +295,7 @@ def binary_function(op: Op) -> Callable[[Any, Any], Tensor]:
         t = _new(Tensor)
         t._data = out
         t._backend = be
+        t._key = 0
         if _recording:
             if op.differentiable:
                 record(op, (x, y), (a, b), t, None)
@@ -349,31 +354,58 @@ def watch_reads(inputs: tuple, op: Op | None = None, arrays: tuple = (), out: An
 
 def record(op: Op, inputs: tuple, arrays: tuple, out: Tensor, attrs: dict | None) -> None:
     """Add the op to every recording tape of this thread that watches one of its inputs (and
-    to the plan of a running ``pt.function`` trace)."""
+    to the plan of a running ``pt.function`` trace). A tape keeps only what the op's VJP
+    rules read (:mod:`polytape.saved`)."""
     if tracing.active:
         trace = getattr(tracing.local, "trace", None)
         if trace is not None:
             trace.op(op, inputs, arrays, out, attrs)
     tapes = getattr(local, "tapes", None)
+    accumulators = getattr(local, "accumulators", None)
     if tapes:
         rec = None
         for tape in tapes:
             tracked = tape._tracked
             hit = False
             for x in inputs:
-                if id(x) in tracked:
+                k = getattr(x, "_key", 0)
+                if k in tracked:
                     hit = True
                 elif type(x) is Variable and x.trainable and tape._watch_accessed:
                     tape._watch_variable(x)
                     hit = True
+                elif not k and isinstance(x, Tensor):
+                    # A tape may watch it later and still ask for its gradient (TensorFlow's
+                    # tapes allow that): it needs an identity the record can name.
+                    x._key = next_key()
             if hit:
                 if rec is None:
-                    if out._data.dtype not in out._backend.float_natives:
+                    data = out._data
+                    if data.dtype not in out._backend.float_natives:
                         return  # integer and bool results carry no gradient
-                    rec = (op, inputs, arrays, out, attrs)
+                    key = out._key
+                    if not key:
+                        key = out._key = next_key()
+                    if accumulators:  # forward-over-backward needs the very tensors
+                        rec = (op, inputs, arrays, key, attrs, data, out)
+                    else:
+                        # What the op's rules read, for these inputs (polytape.saved).
+                        plan = op.plan_all
+                        n = len(inputs)
+                        if n == 2 and plan is not None:
+                            if type(inputs[1]) in _NUMBER_TYPES:
+                                plan = op.plan_x_number
+                            elif type(inputs[0]) in _NUMBER_TYPES:
+                                plan = op.plan_number_x
+                        elif n != 1 or plan is None:
+                            plan = op.kept(tuple(isinstance(x, Tensor) for x in inputs))
+                        for j in plan[1]:  # only arrays worth a stand-in are released
+                            if getattr(arrays[j], "nbytes", 0) >= RELEASE_MIN_BYTES:
+                                inputs, arrays = release(inputs, arrays, plan[1])
+                                break
+                        rec = (op, inputs, arrays, key, attrs, data if plan[0] else None, None)
                 tape._records.append(rec)
-                tracked[id(out)] = out
-    accumulators = getattr(local, "accumulators", None)
+                tracked.add(rec[3])
     if accumulators:
         for acc in accumulators:
             acc._propagate(op, inputs, arrays, out, attrs)

@@ -30,6 +30,7 @@ from typing import Any
 from . import dispatch, nest, ops, tracing
 from .creation import constant, zeros_like
 from .errors import InvalidArgumentError, ShapeError
+from .namespaces import kernel_namespace
 from .tape import _unconnected
 from .tensor import Tensor, wrap
 
@@ -160,6 +161,14 @@ class ForwardAccumulator:
         tangents = [self._get(x) for x in inputs]
         if all(t is None for t in tangents):
             return
+        if not (self._outer_tapes or self._outer_accumulators or tracing.active):
+            # Nothing can watch the tangent work: run the rules on the backend's kernels, as
+            # an unwatched backward pass does (no dispatch or recording per tangent op).
+            total = _kernel_tangent(op, arrays, out, attrs or {}, tangents)
+            if total is not NotImplemented:
+                if total is not None:
+                    self._set(out, wrap(total, be))
+                return
         local = dispatch.local
         saved_tapes, saved_accs = dispatch.thread_tapes(), _active()
         # While this accumulator computes, only the differentiators outside it may watch.
@@ -206,6 +215,38 @@ class ForwardAccumulator:
         if total.shape != out.shape:
             total = ops.broadcast_to(total, out.shape)
         return total
+
+
+def _kernel_tangent(op: Any, arrays: tuple, out: Tensor, kw: dict, tangents: list) -> Any:
+    """The output tangent as a native array, the rules run on kernels; ``NotImplemented``
+    for an op whose JVP needs polytape tensors (derived by the double-VJP trick)."""
+    be = out._backend
+    k = be.kernels
+    ns = kernel_namespace(be)
+    ans = out._data
+    total = None
+    for i, t in enumerate(tangents):
+        if t is None or arrays[i].dtype not in be.float_natives:
+            continue
+        rule = op.jvp(i)
+        if rule is None:
+            continue  # an input without a derivative (a condition, a mask)
+        if getattr(rule, "needs_tensors", False):
+            return NotImplemented
+        t = t._data
+        if t.dtype != arrays[i].dtype:
+            t = k["astype"](t, arrays[i].dtype)
+        c = rule(ns, t, ans, *arrays, **kw)
+        if c is None:
+            continue
+        total = c if total is None else total + c
+    if total is None:
+        return None
+    if getattr(total, "dtype", None) != ans.dtype:
+        total = k["astype"](be.asarray(total), ans.dtype)
+    if tuple(total.shape) != tuple(ans.shape):
+        total = ns.broadcast_to(total, tuple(ans.shape))
+    return total
 
 
 def _flatten_like(structure: Any, values: Any) -> list[Any]:

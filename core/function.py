@@ -612,6 +612,7 @@ class Function:
             t = _new(Tensor)
             t._data = out[0]
             t._backend = concrete._out_backend
+            t._key = 0
             return t
         return concrete.pack(out)
 

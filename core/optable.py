@@ -38,11 +38,15 @@ complex-differentiable (``abs``, ``real``, ``imag``, ``conj`` of complex inputs)
 
 from __future__ import annotations
 
+import dis
+import inspect
+import types
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Op", "OPS", "defop", "required_kernels", "CREATION_KERNELS", "unbroadcast"]
+__all__ = ["Op", "OPS", "defop", "required_kernels", "CREATION_KERNELS", "unbroadcast",
+           "rule_reads", "UNUSED", "SHAPE", "VALUE"]
 
 Rule = Callable[..., Any]
 
@@ -70,7 +74,17 @@ class Op:
     holomorphic: bool = True
     doc: str = ""
     elementwise: bool = False  # declared elementwise (its kernel broadcasts like NumPy's ufuncs)
+    # What each input's VJP reads of (ans, input 0, input 1, ...): UNUSED, SHAPE or VALUE;
+    # derived from the rules themselves unless given (see rule_reads).
+    reads: tuple[tuple[int, ...] | None, ...] | None = None
     _bound: dict[tuple[bool, int], Rule] = field(default_factory=dict, init=False, repr=False)
+    _kept: dict[tuple[bool, ...], tuple[bool, tuple[int, ...]]] = field(
+        default_factory=dict, init=False, repr=False)
+    # What a call with tensors only keeps (None: variadic, it depends on the count), and a
+    # binary op's call with a Python number first or second (the recording hot path's lookups).
+    plan_all: tuple[bool, tuple[int, ...]] | None = field(default=None, init=False, repr=False)
+    plan_number_x: tuple[bool, tuple[int, ...]] | None = field(default=None, init=False, repr=False)
+    plan_x_number: tuple[bool, tuple[int, ...]] | None = field(default=None, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.differentiable and not any(v is not None for v in self.vjps):
@@ -79,6 +93,37 @@ class Op:
             raise ValueError(f"op {self.name!r} has more jvp rules than vjp rules")
         self.jvps = tuple(j if j is not None or v is None else _jvp_by_double_vjp(v)
                           for v, j in zip(self.vjps, self.jvps + (None,) * len(self.vjps)))
+        if self.reads is None:
+            self.reads = tuple(None if v is None else rule_reads(v, len(self.vjps), self.variadic)
+                               for v in self.vjps)
+        if self.vjps and not self.variadic:
+            self.plan_all = self.kept((True,) * len(self.vjps))
+            if len(self.vjps) == 2:
+                self.plan_number_x = self.kept((False, True))
+                self.plan_x_number = self.kept((True, False))
+
+    def kept(self, tensors: tuple[bool, ...]) -> tuple[bool, tuple[int, ...]]:
+        """What a tape must keep of one call whose inputs are tensors where ``tensors`` is
+        true (only a tensor can ever ask for its gradient): ``(ans, dropped)``, whether some
+        VJP reads the output, and the tensor inputs whose values no VJP reads (their shapes
+        are kept)."""
+        plan = self._kept.get(tensors)
+        if plan is None:
+            n = len(tensors)
+            need = [UNUSED] * (n + 1)
+            for i, is_tensor in enumerate(tensors):
+                if self.variadic:
+                    r = self.reads[0] if self.reads else None
+                else:  # an input past the declared rules has none (the tape refuses it)
+                    r = self.reads[i] if i < len(self.reads) else None
+                if not is_tensor or r is None:
+                    continue
+                if self.variadic:  # one rule: what it reads of "the inputs" holds for each
+                    r = (r[0],) + (r[1],) * n
+                need = [max(a, b) for a, b in zip(need, r)]
+            dropped = tuple(j for j in range(n) if tensors[j] and need[j + 1] < VALUE)
+            plan = self._kept[tensors] = (need[0] != UNUSED, dropped)
+        return plan
 
     def vjp(self, i: int) -> Rule | None:
         """Input ``i``'s VJP rule, or ``None`` when that input has no gradient."""
@@ -107,6 +152,7 @@ class Op:
         if bound is None:
             def bound(ns: Any, g: Any, ans: Any, *xs: Any, **attrs: Any) -> Any:
                 return rule(ns, g, ans, *xs, argnum=i, **attrs)
+            bound.needs_tensors = getattr(rule, "needs_tensors", False)
             self._bound[(forward, i)] = bound
         return bound
 
@@ -118,6 +164,51 @@ OPS: dict[str, Op] = {}
 
 # Kernels a backend supplies that are not ops (they make arrays, they do not transform them).
 CREATION_KERNELS = frozenset({"zeros", "ones", "full", "astype"})
+
+
+# What a rule reads of an argument (Op.reads): nothing, only its shape, or its values.
+UNUSED, SHAPE, VALUE = 0, 1, 2
+_SHAPE_ATTRIBUTES = frozenset({"shape", "ndim", "size"})
+
+
+def rule_reads(rule: Rule, n_inputs: int, variadic: bool = False) -> tuple[int, ...]:
+    """What ``rule(ns, g, ans, *inputs)`` reads of ``ans`` and of each input, read off its
+    code as PyTorch's codegen reads ``derivatives.yaml`` formulas: a parameter the body never
+    names is UNUSED, one it names only as ``p.shape``/``p.ndim``/``p.size`` is SHAPE, any
+    other use (passing it on, indexing it, a closure over it) is VALUE. A variadic rule's
+    ``*inputs`` counts once, for every input. Anything that is not plain Python code (a
+    builtin, a ``functools.partial``) reads every value.
+
+    >>> rule_reads(lambda ns, g, ans, x, y: g * y, 2)
+    (0, 0, 2)
+    """
+    width = 1 + (1 if variadic else n_inputs)
+    code = getattr(rule, "__code__", None)
+    if code is None or not isinstance(rule, types.FunctionType):
+        return (VALUE,) * width
+    positional = code.co_varnames[:code.co_argcount]
+    names: list[str | None] = list(positional[2:2 + width])
+    if len(names) < width and code.co_flags & inspect.CO_VARARGS:
+        star = code.co_varnames[code.co_argcount + code.co_kwonlyargcount]
+        names += [star] * (width - len(names))
+    names += [None] * (width - len(names))  # more inputs than parameters: never read
+    uses = dict.fromkeys((n for n in names if n), UNUSED)
+    for name in uses:
+        if name in code.co_cellvars:
+            uses[name] = VALUE  # a nested function reads it
+    instructions = list(dis.get_instructions(code))
+    for k, ins in enumerate(instructions):
+        if not ins.opname.startswith("LOAD_") or ins.opname in ("LOAD_ATTR", "LOAD_METHOD"):
+            continue
+        loaded = ins.argval if isinstance(ins.argval, tuple) else (ins.argval,)
+        for name in loaded:
+            if name not in uses:
+                continue
+            after = instructions[k + 1] if k + 1 < len(instructions) else None
+            shape_only = (len(loaded) == 1 and after is not None and after.opname == "LOAD_ATTR"
+                          and after.argval in _SHAPE_ATTRIBUTES)
+            uses[name] = max(uses[name], SHAPE if shape_only else VALUE)
+    return tuple(UNUSED if n is None else uses[n] for n in names)
 
 
 def defop(name: str, vjp: Rule | Sequence[Rule | None] | None = None,
@@ -134,6 +225,7 @@ def defop(name: str, vjp: Rule | Sequence[Rule | None] | None = None,
     """
     vjps = _rules(vjp)
     jvps = _rules(jvp)
+    reads = tuple(None if v is None else rule_reads(v, len(vjps), variadic) for v in vjps)
     if (elementwise or linear) and jvps:
         raise ValueError(f"op {name!r}: elementwise/linear ops get their jvp generated; "
                          "do not give one")
@@ -141,11 +233,14 @@ def defop(name: str, vjp: Rule | Sequence[Rule | None] | None = None,
         jvps = vjps
         if len(vjps) > 1:  # inputs broadcast together: sum each cotangent back to its input
             vjps = tuple(None if v is None else _unbroadcasting(v, i) for i, v in enumerate(vjps))
+            # ... which also reads each input's shape.
+            reads = tuple(None if r is None else r[:i + 1] + (max(r[i + 1], SHAPE),) + r[i + 2:]
+                          for i, r in enumerate(reads))
     elif linear:
         jvps = tuple(None if v is None else _op_on_tangent(name, i, variadic)
                      for i, v in enumerate(vjps))
     op = Op(name, vjps, jvps, default_kernel, differentiable, variadic, same_dtype, float_only,
-            real_only, holomorphic, doc, elementwise)
+            real_only, holomorphic, doc, elementwise, reads)
     OPS[name] = op
     return op
 
@@ -206,4 +301,5 @@ def _jvp_by_double_vjp(vjp: Rule) -> Rule:
                 return None
             inner = ns.sum(g * t)
         return tape.gradient(inner, u, unconnected_gradients="zero")
+    jvp.needs_tensors = True  # forward mode must run it on polytape tensors
     return jvp

@@ -20,7 +20,8 @@ from . import dispatch, nest, ops, tracing
 from .creation import constant, ones_like, zeros, zeros_like
 from .errors import InvalidArgumentError, ShapeError, TapeError
 from .namespaces import kernel_namespace
-from .tensor import Tensor, Variable, wrap
+from .saved import Released
+from .tensor import Tensor, Variable, next_key, wrap
 from .vectorize import vjp_rows
 
 __all__ = ["GradientTape", "UnconnectedGradients"]
@@ -60,7 +61,7 @@ class GradientTape:
         self._persistent = bool(persistent)
         self._watch_accessed = bool(watch_accessed_variables)
         self._records: list[tuple] | None = []
-        self._tracked: dict[int, Any] = {}       # id -> tensor: watched or computed from watched
+        self._tracked: set[int] = set()          # keys (Tensor._key): watched or computed from watched
         self._variables: dict[int, Variable] = {}
         self._recording = False
         self._entered = False
@@ -115,7 +116,7 @@ class GradientTape:
     def reset(self) -> None:
         """Forget everything recorded and watched, as if the tape were new (recording goes on)."""
         self._records = []
-        self._tracked = {}
+        self._tracked = set()
         self._variables = {}
         self._used = False
 
@@ -143,10 +144,12 @@ class GradientTape:
             if isinstance(t, Variable):
                 self._watch_variable(t)
             else:
-                self._tracked[id(t)] = t
+                if not t._key:
+                    t._key = next_key()
+                self._tracked.add(t._key)
 
     def _watch_variable(self, v: Variable) -> None:
-        self._tracked[id(v)] = v
+        self._tracked.add(v._key)
         self._variables[id(v)] = v
 
     def watched_variables(self) -> tuple[Variable, ...]:
@@ -173,7 +176,7 @@ class GradientTape:
     def _finish_backward(self) -> None:
         if not self._persistent:
             self._records = None  # release everything recorded
-            self._tracked = {}
+            self._tracked = set()
             self._used = True
 
     def gradient(self, target: Any, sources: Any, output_gradients: Any = None,
@@ -225,8 +228,8 @@ class GradientTape:
         while the pass goes on.
         """
         tracked = self._tracked
-        source_ids = {id(s) for s in sources
-                      if id(s) in tracked and s._data.dtype in s._backend.float_natives}
+        source_ids = {s._key for s in sources
+                      if s._key in tracked and s._data.dtype in s._backend.float_natives}
         if not source_ids:
             return [None] * len(sources)
         records = self._records
@@ -234,8 +237,8 @@ class GradientTape:
         needed = []
         for rec in records:
             for x in rec[1]:
-                if id(x) in reach:
-                    reach.add(id(rec[3]))
+                if getattr(x, "_key", 0) in reach:
+                    reach.add(rec[3])
                     needed.append(rec)
                     break
         # Run the rules as recorded polytape ops when anything could watch the backward pass:
@@ -249,7 +252,7 @@ class GradientTape:
         grads: dict[int, Any] = {}
         be = None
         for i, t in enumerate(targets):
-            if id(t) not in reach or t._data.dtype not in t._backend.float_natives:
+            if t._key not in reach or t._data.dtype not in t._backend.float_natives:
                 continue
             be = t._backend
             if seeds is None:
@@ -260,7 +263,7 @@ class GradientTape:
                 seed = _seed(t, seeds[i])
                 if not use_tensors:
                     seed = seed._data
-            _accumulate(grads, id(t), seed)
+            _accumulate(grads, t._key, seed)
         if be is None:
             return [None] * len(sources)
         if consume:
@@ -273,18 +276,21 @@ class GradientTape:
         cast = ops.cast
         complexes = be.complex_natives
         while needed:
-            op, inputs, arrays, out, attrs = needed.pop()
-            oid = id(out)
+            op, inputs, arrays, oid, attrs, ans, out = needed.pop()
             g = grads.get(oid) if oid in source_ids else grads.pop(oid, None)
             if g is None:
                 continue
             if use_tensors:
                 args = tuple(_as_recorded(x, a) for x, a in zip(inputs, arrays))
-                ans = out
+                if out is not None:
+                    ans = out
+                elif ans is not None:
+                    ans = wrap(ans, be)
+                    ans._key = oid  # the output itself, to tapes recording this pass
             else:
-                args, ans = arrays, out._data
+                args = arrays
             for i, x in enumerate(inputs):
-                xid = id(x)
+                xid = getattr(x, "_key", 0)
                 # Everything in `reach` is floating point: sources are filtered above and
                 # `record` never records an op with a non-float output.
                 if xid not in reach:
@@ -292,8 +298,9 @@ class GradientTape:
                 rule = op.vjp(i)
                 if rule is None:
                     continue
+                # g has the output's dtype (the output itself may not be kept).
                 if complexes and op.holomorphic and (
-                        arrays[i].dtype in complexes or out._data.dtype in complexes):
+                        arrays[i].dtype in complexes or getattr(g, "_data", g).dtype in complexes):
                     # TensorFlow's convention: the adjoint of the rule's real-form transpose.
                     gi = _conjugated(rule, ns, g, ans, args, attrs)
                 else:
@@ -303,7 +310,7 @@ class GradientTape:
                 native = x._data.dtype
                 if use_tensors:
                     if gi._data.dtype != native:
-                        gi = cast(gi, x.dtype)
+                        gi = cast(gi, x._backend.canonical[native])
                 else:
                     gd = getattr(gi, "dtype", None)
                     if gd is not native and gd != native:
@@ -313,7 +320,7 @@ class GradientTape:
             del op, inputs, arrays, out, attrs, args, ans, g
         result = []
         for s in sources:
-            g = grads.get(id(s)) if id(s) in source_ids else None
+            g = grads.get(s._key) if s._key in source_ids else None
             if g is not None and not use_tensors:
                 g = wrap(g, s._backend)
             result.append(g)
@@ -450,9 +457,14 @@ def _accumulate(grads: dict[int, Any], key: int, g: Any) -> None:
 
 
 def _as_recorded(x: Any, arr: Any) -> Any:
-    # A variable assigned since the op ran contributes the value the op saw.
+    # A variable assigned since the op ran contributes the value the op saw (as the
+    # variable, to tapes recording this pass); a released input is only its shape.
     if type(x) is Variable and x._data is not arr:
-        return wrap(arr, x._backend)
+        if type(arr) is Released:
+            return arr
+        t = wrap(arr, x._backend)
+        t._key = x._key
+        return t
     return x
 
 

@@ -39,7 +39,9 @@ class Tensor:
     array([2., 4.], dtype=float32)
     """
 
-    __slots__ = ("_data", "_backend", "__weakref__")
+    # _key: the tensor's identity for tapes (0 until one records or watches it; never reused,
+    # unlike id(), so a tape can forget a tensor's values and still know the tensor).
+    __slots__ = ("_data", "_backend", "_key", "__weakref__")
     # NumPy must hand `ndarray * tensor` to Tensor.__rmul__ instead of looping over the tensor.
     __array_ufunc__ = None
 
@@ -49,6 +51,7 @@ class Tensor:
         t = constant(value, dtype=dtype, backend=backend)
         self._data = t._data
         self._backend = t._backend
+        self._key = 0
 
     # -- what it is -------------------------------------------------------------
     @property
@@ -206,6 +209,7 @@ class Tensor:
 
 
 _uids = itertools.count()
+next_key = itertools.count(1).__next__  # tape identities (Tensor._key); 0 means none yet
 
 
 class Variable(Tensor):
@@ -232,6 +236,7 @@ class Variable(Tensor):
         t = constant(initial_value, dtype=dtype, backend=backend)
         self._data = t._data
         self._backend = t._backend
+        self._key = next_key()
         self.trainable = bool(trainable)
         # Creation order: tapes list watched variables in it, as TensorFlow does.
         self._uid = next(_uids)
@@ -477,6 +482,7 @@ def wrap(data: Any, backend: Any) -> Tensor:
     t = _new(Tensor)
     t._data = data
     t._backend = backend
+    t._key = 0
     return t
 
 

@@ -123,6 +123,67 @@ def test_failed_gradient_still_releases_a_non_persistent_tape(backend: str, no_g
     assert _alive(refs) == 0
 
 
+# -- lean saved values: a record keeps only what its rules read -------------------------------
+BIG = np.linspace(-3.0, 3.0, 4096, dtype=np.float32)  # 16 KiB: above RELEASE_MIN_BYTES
+
+
+def test_tape_keeps_only_the_values_rules_read(backend: str, no_gc: None) -> None:
+    # y = sin(y) * 1.01: sin's rule reads its input, the product's rule for its tensor reads
+    # only the number, and sum's only its input's shape. So the tape keeps each sin input
+    # (the hand-written backward keeps exactly those) and neither the products' nor the
+    # sines' outputs.
+    x = pt.constant(BIG)
+    sines, products = [], []
+    with pt.GradientTape() as tape:
+        tape.watch(x)
+        y = x
+        for _ in range(STEPS):
+            s = pt.sin(y)
+            y = s * 1.01
+            sines.append((weakref.ref(s), _ref(s.data)))
+            products.append((weakref.ref(y), _ref(y.data)))
+        loss = pt.sum(y)
+    del s, y
+    assert _alive([r for pair in sines for r in pair]) == 0
+    # The products are the next sines' inputs (kept), except the last one (sum's input).
+    kept = [True] * (STEPS - 1) + [False]
+    assert [r() is not None for _, r in products] == kept
+    assert [t() is not None for t, _ in products] == kept
+
+    g = tape.gradient(loss, x)
+    np.testing.assert_allclose(g.numpy(), _expected_gradient(BIG), rtol=1e-5, atol=1e-6)
+    assert _alive([r for pair in products for r in pair]) == 0
+
+
+def test_released_values_still_give_higher_order_derivatives(backend: str) -> None:
+    # Nested tapes see the released tensors by identity: d2/dx2 sum(sin(x) * 1.01 + x * x).
+    x = pt.constant(BIG)
+    with pt.GradientTape() as outer:
+        outer.watch(x)
+        with pt.GradientTape() as inner:
+            inner.watch(x)
+            loss = pt.sum(pt.sin(x) * 1.01 + x * x)
+        g = inner.gradient(loss, x)
+        gsum = pt.sum(g)
+    h = outer.gradient(gsum, x)
+    xd = BIG.astype(np.float64)
+    np.testing.assert_allclose(g.numpy(), 1.01 * np.cos(xd) + 2 * xd, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(h.numpy(), -1.01 * np.sin(xd) + 2, rtol=1e-5, atol=1e-5)
+
+
+def test_a_tensor_watched_after_its_op_still_gets_its_gradient(backend: str) -> None:
+    # TensorFlow's tapes allow it: the record names every tensor input, watched or not.
+    x = pt.constant(BIG)
+    c = pt.constant(BIG * 2)
+    with pt.GradientTape() as tape:
+        tape.watch(x)
+        y = pt.sum(x * c + c)
+        tape.watch(c)
+    gx, gc_ = tape.gradient(y, [x, c])
+    np.testing.assert_allclose(gx.numpy(), BIG * 2)
+    np.testing.assert_allclose(gc_.numpy(), BIG + 1)
+
+
 # -- variable updates: in place only when nobody else can see the old value -------------------
 def test_variable_updates_never_change_what_was_read_before(backend: str) -> None:
     user = np.array([1.0, 2.0, 3.0], dtype=np.float32)
