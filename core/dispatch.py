@@ -26,7 +26,7 @@ from .errors import (
     ShapeError,
 )
 from .optable import OPS, Op
-from .saved import RELEASE_MIN_BYTES, release
+from .saved import NUMBER, RELEASE_MIN_BYTES, release
 from .tensor import Tensor, Variable, next_key, wrap  # noqa: F401  (wrap: this module's API)
 
 __all__ = ["run", "complex_refused", "unary_operand", "binary_operands", "operands", "record",
@@ -368,13 +368,15 @@ def record(op: Op, inputs: tuple, arrays: tuple, out: Tensor, attrs: dict | None
             tracked = tape._tracked
             hit = False
             for x in inputs:
-                k = getattr(x, "_key", 0)
+                k = getattr(x, "_key", None)
+                if k is None:
+                    continue  # a Python number
                 if k in tracked:
                     hit = True
                 elif type(x) is Variable and x.trainable and tape._watch_accessed:
                     tape._watch_variable(x)
                     hit = True
-                elif not k and isinstance(x, Tensor):
+                elif not k:
                     # A tape may watch it later and still ask for its gradient (TensorFlow's
                     # tapes allow that): it needs an identity the record can name.
                     x._key = next_key()
@@ -386,26 +388,33 @@ def record(op: Op, inputs: tuple, arrays: tuple, out: Tensor, attrs: dict | None
                     key = out._key
                     if not key:
                         key = out._key = next_key()
+                    # What the op's rules read, for these inputs (polytape.saved); a Python
+                    # number operand becomes NUMBER (its array is in `arrays`).
+                    plan = op.plan_all
+                    kept = inputs
+                    n = len(inputs)
+                    if n == 2 and plan is not None:
+                        if type(inputs[1]) in _NUMBER_TYPES:
+                            plan = op.plan_x_number
+                            kept = (inputs[0], NUMBER)
+                        elif type(inputs[0]) in _NUMBER_TYPES:
+                            plan = op.plan_number_x
+                            kept = (NUMBER, inputs[1])
+                    elif n != 1 or plan is None:
+                        tensors = tuple(isinstance(x, Tensor) for x in inputs)
+                        plan = op.kept(tensors)
+                        kept = tuple(x if t else NUMBER for x, t in zip(inputs, tensors))
                     if accumulators:  # forward-over-backward needs the very tensors
-                        rec = (op, inputs, arrays, key, attrs, data, out)
+                        rec = (op, kept, arrays, key, attrs, data, out)
                     else:
-                        # What the op's rules read, for these inputs (polytape.saved).
-                        plan = op.plan_all
-                        n = len(inputs)
-                        if n == 2 and plan is not None:
-                            if type(inputs[1]) in _NUMBER_TYPES:
-                                plan = op.plan_x_number
-                            elif type(inputs[0]) in _NUMBER_TYPES:
-                                plan = op.plan_number_x
-                        elif n != 1 or plan is None:
-                            plan = op.kept(tuple(isinstance(x, Tensor) for x in inputs))
+                        kept_arrays = arrays
                         for j in plan[1]:  # only arrays worth a stand-in are released
                             if getattr(arrays[j], "nbytes", 0) >= RELEASE_MIN_BYTES:
-                                inputs, arrays = release(inputs, arrays, plan[1])
+                                kept, kept_arrays = release(kept, arrays, plan[1])
                                 break
-                        rec = (op, inputs, arrays, key, attrs, data if plan[0] else None, None)
+                        rec = (op, kept, kept_arrays, key, attrs, data if plan[0] else None, None)
                 tape._records.append(rec)
-                tracked.add(rec[3])
+                tracked.add(key)
     if accumulators:
         for acc in accumulators:
             acc._propagate(op, inputs, arrays, out, attrs)

@@ -2,9 +2,10 @@
 
 A record is ``(op, inputs, arrays, key, attrs, ans, out)``:
 
-* ``inputs`` -- the op's inputs as the tape knows them: tensors (and Python numbers) whose
-  values some rule reads, and a :class:`Released` stand-in for each tensor whose values no
-  rule reads (variables stay themselves: the user holds them anyway);
+* ``inputs`` -- the op's inputs as the tape knows them: tensors whose values some rule
+  reads, a :class:`Released` stand-in for each tensor whose values no rule reads (variables
+  stay themselves: the user holds them anyway), and :data:`NUMBER` for a Python number
+  operand (its 0-d array is in ``arrays``); every entry has a ``_key``;
 * ``arrays`` -- the arrays the kernel saw, with the same stand-ins where nothing reads them;
 * ``key`` -- the output's identity (``Tensor._key``), never the output itself;
 * ``ans`` -- the output's array when some rule reads it, else ``None``;
@@ -23,7 +24,7 @@ from typing import Any
 
 from .tensor import Variable
 
-__all__ = ["Released", "release", "RELEASE_MIN_BYTES"]
+__all__ = ["Released", "release", "RELEASE_MIN_BYTES", "NUMBER"]
 
 
 class Released:
@@ -65,6 +66,20 @@ class Released:
 # time than the few bytes it frees.
 RELEASE_MIN_BYTES = 4096
 _new = object.__new__
+
+
+class _Number:
+    """A record's entry for an operand that is not a tensor (``x * 1.01``): it never has a
+    gradient; the number itself, as the kernel saw it, is in the record's arrays."""
+
+    __slots__ = ()
+    _key = 0
+
+    def __repr__(self) -> str:
+        return "NUMBER"
+
+
+NUMBER = _Number()
 
 
 def release(inputs: tuple, arrays: tuple, dropped: tuple[int, ...]) -> tuple[tuple, tuple]:

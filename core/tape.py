@@ -20,7 +20,7 @@ from . import dispatch, nest, ops, tracing
 from .creation import constant, ones_like, zeros, zeros_like
 from .errors import InvalidArgumentError, ShapeError, TapeError
 from .namespaces import kernel_namespace
-from .saved import Released
+from .saved import NUMBER, Released
 from .tensor import Tensor, Variable, next_key, wrap
 from .vectorize import vjp_rows
 
@@ -237,7 +237,7 @@ class GradientTape:
         needed = []
         for rec in records:
             for x in rec[1]:
-                if getattr(x, "_key", 0) in reach:
+                if x._key in reach:
                     reach.add(rec[3])
                     needed.append(rec)
                     break
@@ -281,7 +281,7 @@ class GradientTape:
             if g is None:
                 continue
             if use_tensors:
-                args = tuple(_as_recorded(x, a) for x, a in zip(inputs, arrays))
+                args = tuple(_as_recorded(x, a, be) for x, a in zip(inputs, arrays))
                 if out is not None:
                     ans = out
                 elif ans is not None:
@@ -290,7 +290,7 @@ class GradientTape:
             else:
                 args = arrays
             for i, x in enumerate(inputs):
-                xid = getattr(x, "_key", 0)
+                xid = x._key
                 # Everything in `reach` is floating point: sources are filtered above and
                 # `record` never records an op with a non-float output.
                 if xid not in reach:
@@ -456,9 +456,12 @@ def _accumulate(grads: dict[int, Any], key: int, g: Any) -> None:
     grads[key] = g if prev is None else prev + g
 
 
-def _as_recorded(x: Any, arr: Any) -> Any:
+def _as_recorded(x: Any, arr: Any, be: Any) -> Any:
     # A variable assigned since the op ran contributes the value the op saw (as the
-    # variable, to tapes recording this pass); a released input is only its shape.
+    # variable, to tapes recording this pass); a released input is only its shape; a
+    # number operand is the constant the kernel saw.
+    if x is NUMBER:
+        return wrap(arr, be) if hasattr(arr, "dtype") else arr
     if type(x) is Variable and x._data is not arr:
         if type(arr) is Released:
             return arr
