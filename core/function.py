@@ -469,6 +469,7 @@ class ConcreteFunction:
         self._single = len(outputs) == 1 and outputs[0][0] == "s" and not isinstance(
             structure, (list, tuple, dict))
         self._out_backend = outputs[0][2] if self._single else None
+        self._derivatives: Any = None  # its TracedDerivatives (False: recorded op by op)
 
     @property
     def replay(self) -> Callable:
@@ -641,7 +642,9 @@ class Function:
             return result
         self._count_call()
         if _differentiators():
-            return concrete.run_recorded(params)
+            from .traced_derivatives import recorded_call  # imports this module
+
+            return recorded_call(concrete, params)
         return concrete.run([p if isinstance(p, Variable) else p._data for p in params])
 
     def _trace(self, args: tuple, kwargs: dict, params: list[Any]) -> tuple[ConcreteFunction, Any]:
