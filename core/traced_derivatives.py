@@ -62,14 +62,42 @@ class _CallState:
         self.jvps: dict[int, tuple[Any, list]] = {}   # input -> (tangent, per-output JVPs)
 
 
-class _Split:
-    """The joint plan, split: the forward replay and one backward replay per output."""
+class _Backward:
+    """One output's backward plan, compiled per first input that needs a gradient: the
+    tape asks for the inputs' gradients in order, skipping those it does not need, so the
+    inputs before the first one it asks for get none (their steps are dropped)."""
 
-    def __init__(self, forward: Callable, n_leaves: int,
-                 backward: list[tuple[Callable, tuple[int, ...], list[tuple]]]) -> None:
+    def __init__(self, plan: Any, positions: tuple[int, ...], grads: list[Any]) -> None:
+        self.plan = plan              # parameters: its residuals, then the cotangent
+        self.positions = positions    # where its residuals are among the forward's
+        self.grads = grads            # per input: _SLOT (computed) or a constant (None)
+        self._replays: dict[int, Callable] = {}
+
+    def __call__(self, residuals: tuple, g: Any, first: int) -> list[Any]:
+        replay = self._replays.get(first)
+        if replay is None:
+            replay = self._replays[first] = self._compile(first)
+        arrays = iter(replay(*[residuals[p] for p in self.positions], g))
+        return [None if i < first else next(arrays) if c is _SLOT
+                else (c._data if isinstance(c, Tensor) else c)
+                for i, c in enumerate(self.grads)]
+
+    def _compile(self, first: int) -> Callable:
+        from .function import Plan, _compiled, live_steps
+
+        plan = self.plan
+        skip = sum(c is _SLOT for c in self.grads[:first])
+        outputs = plan.outputs[skip:]
+        return _compiled(Plan(live_steps(plan.steps, outputs), plan.parameters, outputs,
+                              plan.info))
+
+
+class _Split:
+    """The joint plan, split: the forward replay and one backward plan per output."""
+
+    def __init__(self, forward: Callable, n_leaves: int, backward: list[_Backward]) -> None:
         self.forward = forward        # primal arrays -> leaf arrays + residual arrays
         self.n_leaves = n_leaves      # how many of the forward's results are output leaves
-        # per output: (replay, positions of its residuals, per input: "s" or a constant)
         self.backward = backward
 
 
@@ -121,7 +149,7 @@ class TracedDerivatives:
                     for j in range(len(self.diff))]
         self._split: _Split | None = None
         self.broken = False  # the derivative plans could not be built
-        self._gradient_functions: dict[int, Any] = {}
+        self._gradient_functions: dict[tuple[int, int], Any] = {}
         self._jvp_functions: dict[int, Any] = {}
 
     # -- the inputs ---------------------------------------------------------------------------
@@ -244,8 +272,8 @@ class TracedDerivatives:
                     residuals.append(slot)
             plan = Plan(backward[j], tuple(mine) + (params[n + j],),
                         [r for r in grad_refs if r[0] == "s"], joint.plan.info)
-            shape = [_SLOT if r[0] == "s" else r[1] for r in grad_refs]
-            plans.append((_compiled(plan), tuple(position[s] for s in mine), shape))
+            grads = [_SLOT if r[0] == "s" else r[1] for r in grad_refs]
+            plans.append(_Backward(plan, tuple(position[s] for s in mine), grads))
         outputs = [r for r in leaf_refs if r[0] == "s"] + [("s", s, None) for s in residuals]
         fplan = Plan(forward, tuple(params[:n]), outputs, joint.plan.info)
         return _Split(_compiled(fplan), sum(r[0] == "s" for r in leaf_refs), plans)
@@ -253,22 +281,16 @@ class TracedDerivatives:
     # -- the rules ----------------------------------------------------------------------------------
     def _vjp_rule(self, j: int) -> Callable[..., Any]:
         def vjp(ns: Any, g: Any, ans: Any, *xs: Any, argnum: int, call: _CallState) -> Any:
+            # The first input asked for computes every later input's gradient at once.
             hit = call.vjps.get(j)
-            if hit is None or hit[0] is not g:
+            if hit is None or hit[0] is not g or argnum < hit[1]:
                 if ns is ops:
-                    grads = list(self._gradient_function(j)(*xs, g))
+                    grads = [None] * argnum + list(self._gradient_function(j, argnum)(*xs, g))
                 else:
-                    grads = self._backward(j, call, g)
-                call.vjps[j] = hit = (g, grads)
-            return hit[1][argnum]
+                    grads = self._split.backward[j](call.residuals, g, argnum)
+                call.vjps[j] = hit = (g, argnum, grads)
+            return hit[2][argnum]
         return vjp
-
-    def _backward(self, j: int, call: _CallState, g: Any) -> list[Any]:
-        replay, positions, shape = self._split.backward[j]
-        res = call.residuals
-        arrays = iter(replay(*[res[p] for p in positions], g))
-        return [next(arrays) if c is _SLOT else (c._data if isinstance(c, Tensor) else c)
-                for c in shape]
 
     def _jvp_rule(self, j: int) -> Callable[..., Any]:
         def jvp(ns: Any, t: Any, ans: Any, *xs: Any, argnum: int, call: _CallState) -> Any:
@@ -279,8 +301,9 @@ class TracedDerivatives:
         return jvp
 
     # -- higher order and forward mode: traced functions of the derivatives ----------------------
-    def _gradient_function(self, j: int) -> Any:
-        fn = self._gradient_functions.get(j)
+    def _gradient_function(self, j: int, first: int) -> Any:
+        """The traced gradient of output ``j`` with respect to the inputs from ``first`` on."""
+        fn = self._gradient_functions.get((j, first))
         if fn is None:
             from .function import Function
             from .tape import GradientTape
@@ -290,13 +313,14 @@ class TracedDerivatives:
             def gradient(*args: Any) -> list[Any]:
                 primals, cotangent = list(args[:-1]), args[-1]
                 with GradientTape(watch_accessed_variables=False) as tape:
-                    for p in primals:
+                    for p in primals[first:]:
                         if p.dtype.is_inexact:
                             tape.watch(p)
                     leaves = self.pure(*primals)
-                return tape.gradient(leaves[k], primals, output_gradients=cotangent)
+                return tape.gradient(leaves[k], primals[first:], output_gradients=cotangent)
 
-            fn = self._gradient_functions[j] = Function(gradient, name=f"{self.name}:vjp{j}")
+            fn = self._gradient_functions[(j, first)] = Function(
+                gradient, name=f"{self.name}:vjp{j}")
         return fn
 
     def _jvp_function(self, i: int) -> Any:
