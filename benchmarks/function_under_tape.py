@@ -5,8 +5,9 @@ tape: what such a call did before it was recorded as one op).
 
 Workloads: chain100's ``y = sin(y) * 1.01`` (100 steps on 10 float32s: per-op overhead)
 and a training step's shape: an MLP loss whose weights are variables read inside the
-function, differentiated with respect to those variables only. Timed with the interleaved harness; run ``python -m benchmarks.function_under_tape
-[--quick] [--backend numpy torch]`` and read the ratios (time / eager time).
+function, differentiated with respect to those variables only. Timed with the
+interleaved harness; run ``python -m benchmarks.function_under_tape [--quick] [--backend
+numpy torch]`` and read the ratios (time / eager time).
 """
 
 from __future__ import annotations

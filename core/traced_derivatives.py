@@ -255,6 +255,22 @@ class TracedDerivatives:
                 backward[j].append(step)
             else:
                 raise Unsupported("a step that reads two cotangents")
+        # Forward steps no output needs (a derivative's factor such as cos(x) for sin) run
+        # in the backward plans that read them, as TensorFlow's backward function computes
+        # them: a call whose outputs nobody differentiates does not pay for them.
+        from .function import live_steps
+
+        kept = live_steps(forward, [r for r in leaf_refs if r[0] == "s"])
+        later = {id(step) for step in forward} - {id(step) for step in kept}
+        if later:
+            for j in range(m):
+                grad_refs = joint.outputs[n_out + j * n: n_out + (j + 1) * n]
+                moved = [step for step in live_steps(forward + backward[j], [
+                    r for r in grad_refs if r[0] == "s"]) if id(step) in later]
+                backward[j] = moved + backward[j]
+                for step in moved:
+                    owner[step[5]] = j  # computed in (this) backward plan, not a residual
+            forward = kept
         residuals: list[int] = []            # forward slots some backward plan reads
         position: dict[int, int] = {}
         plans = []
