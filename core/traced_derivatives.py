@@ -10,11 +10,11 @@ op's derivatives come from traces of the function's plan, built once per signatu
 * **first order** (TensorFlow's forward/backward function pair): the plan is traced once
   more inside an internal tape that watches every input, followed by one
   ``tape.gradient`` per output given a cotangent parameter. That *joint* plan is split by
-  dependence: the steps that do not read a cotangent are the *forward* plan, which the
-  call runs and which also returns the *residuals* (its results the backward steps read);
-  the steps that do are one *backward* plan per output, which the op's VJP rule runs on
-  the residuals and that output's cotangent when nothing records the backward pass. An
-  output nobody differentiates costs nothing in the backward pass.
+  dependence: the steps that do not read a cotangent and that an output needs are the
+  *forward* plan, which the call runs and which also returns the *residuals* (its results
+  the backward steps read); the others are one *backward* plan per output, which the op's
+  VJP rule runs on the residuals and that output's cotangent when nothing records the
+  backward pass. An output nobody differentiates costs nothing in the backward pass.
 * **higher order**: when the backward pass is itself recorded (the rule gets
   :mod:`polytape.ops` as its namespace), the VJP is a ``pt.function`` of the gradient
   (the plan replayed on the inputs under a tape, then ``tape.gradient``) called on the
