@@ -23,9 +23,14 @@ Branching on a traced tensor (``if x > 0:``, ``float(x)``) raises :class:`Tracin
 pointing at :func:`polytape.cond`, which selects between both branches inside a trace.
 
 Called while a ``GradientTape`` or ``ForwardAccumulator`` records in the caller's thread,
-a traced function replays its plan through polytape's ops instead, so the caller's
-differentiators see (and can differentiate again, to any order) every op it runs; the
-first call of a signature is traced with them watching, as an eager call would be.
+a traced function is recorded as one op per floating-point output, as TensorFlow records a
+function call (:mod:`polytape.traced_derivatives`): its inputs are the tensor arguments and
+the variables the plan reads; the call runs a *forward* plan that also keeps the
+*residuals* a *backward* plan reads, both split from one trace of the plan followed by its
+gradient; higher orders and forward mode call traced functions of the gradient and of the
+JVP, recorded the same way. The first call of a signature is traced with the
+differentiators watching, as an eager call would be; a plan with effects (or a call
+passing one object twice) is replayed through polytape's ops, every op recorded.
 """
 
 from __future__ import annotations
@@ -469,6 +474,7 @@ class ConcreteFunction:
         self._single = len(outputs) == 1 and outputs[0][0] == "s" and not isinstance(
             structure, (list, tuple, dict))
         self._out_backend = outputs[0][2] if self._single else None
+        self._derivatives: Any = None  # its TracedDerivatives (False: recorded op by op)
 
     @property
     def replay(self) -> Callable:
@@ -603,8 +609,13 @@ class Function:
         if n > 1 and len({id(a) for a in args}) != n:
             return self._call(args, kwargs)
         concrete = self._fast.get(tuple(key))
-        if concrete is None or (dispatch._recording and _differentiators()):
+        if concrete is None:
             return self._call(args, kwargs)
+        if dispatch._recording and _differentiators():
+            self._count_call()
+            from .traced_derivatives import recorded_call  # imports this module
+
+            return recorded_call(concrete, list(args))
         self._call_count += 1
         self._calls_per_trace[-1] += 1
         out = concrete.replay(*[a._data for a in args])
@@ -642,7 +653,9 @@ class Function:
             return result
         self._count_call()
         if _differentiators():
-            return concrete.run_recorded(params)
+            from .traced_derivatives import recorded_call  # imports this module
+
+            return recorded_call(concrete, params)
         return concrete.run([p if isinstance(p, Variable) else p._data for p in params])
 
     def _trace(self, args: tuple, kwargs: dict, params: list[Any]) -> tuple[ConcreteFunction, Any]:

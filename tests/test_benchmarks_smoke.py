@@ -62,3 +62,17 @@ def test_unknown_workload_is_a_usage_error() -> None:
                           cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert proc.returncode == 2
     assert "no_such_workload" in proc.stderr and "scalar_grad" in proc.stderr
+
+
+def test_function_under_tape_quick_run_prints_ratios() -> None:
+    # The script checks every variant's gradients against eager ones before timing them.
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.function_under_tape", "--quick", "--backend", "numpy"],
+        cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(proc.stdout[proc.stdout.index("\n{") + 1:])
+    assert set(results) == {"numpy/chain100", "numpy/mlp"}
+    for row in results.values():
+        assert set(row) == {"eager", "one op", "op by op"}
+        assert row["eager"]["ratio_to_eager"] == 1.0
+        assert all(r["median_us"] > 0 for r in row.values())
