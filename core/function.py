@@ -142,6 +142,7 @@ class Trace:
         self._reads: dict[int, int] = {}        # id(variable) -> slot of its current read
         self._keep: list[Any] = []              # every object whose id is a key above
         self.effects = 0
+        self.custom_ops = 0                     # kernel-less ops (custom_gradient) met
 
     # -- slots --------------------------------------------------------------------------------
     def _new_slot(self, t: Tensor) -> int:
@@ -210,6 +211,16 @@ class Trace:
     # -- what dispatch and the effects call ------------------------------------------------------
     def op(self, op: Any, inputs: tuple, arrays: tuple, out: Tensor, attrs: dict | None) -> None:
         """Add one op call (its inputs, attributes and result) to the plan."""
+        if op.name not in out._backend.kernels:
+            # custom_gradient's op has no kernel: traced ops already computed its value, and
+            # only its derivative is its own. The result is that value's slot.
+            # A caller's tape must see that op itself: see ConcreteFunction.custom_derivatives.
+            self.custom_ops += 1
+            slot = self._by_array.get(id(out._data))
+            if slot is not None:
+                self._by_tensor[id(out)] = slot
+                self._keep.append(out)
+            return
         refs = tuple(self._input(x, a, op.name) for x, a in zip(inputs, arrays))
         if all(r[0] == "c" for r in refs):
             return  # constants in, a constant out: folded (kernels are pure)
@@ -475,6 +486,9 @@ class ConcreteFunction:
             structure, (list, tuple, dict))
         self._out_backend = outputs[0][2] if self._single else None
         self._derivatives: Any = None  # its TracedDerivatives (False: recorded op by op)
+        # custom_gradient ran inside: a plan replays its value but not its own derivative, so
+        # a call while a tape records runs the Python function itself (as eager code would).
+        self.custom_derivatives = trace.custom_ops > 0
 
     @property
     def replay(self) -> Callable:
@@ -613,6 +627,8 @@ class Function:
             return self._call(args, kwargs)
         if dispatch._recording and _differentiators():
             self._count_call()
+            if concrete.custom_derivatives:
+                return self.python_function(*args)
             from .traced_derivatives import recorded_call  # imports this module
 
             return recorded_call(concrete, list(args))
@@ -653,6 +669,8 @@ class Function:
             return result
         self._count_call()
         if _differentiators():
+            if concrete.custom_derivatives:
+                return self.python_function(*args, **kwargs)
             from .traced_derivatives import recorded_call  # imports this module
 
             return recorded_call(concrete, params)
