@@ -298,8 +298,8 @@ class Trace:
 class Plan:
     """One trace, as a backend compiler (the ``polytape_compile_plan`` hook) sees it.
 
-    ``steps`` are op calls, variable reads and writes, and effects in order (see
-    :class:`Trace`); a write's value must not be updated in place afterwards (the
+    ``steps`` are op calls, variable reads and writes, host steps and effects in order
+    (see :class:`Trace`); a write's value must not be updated in place afterwards (the
     variable holds it);
     ``parameters`` gives each parameter's slot (None: a variable, passed itself);
     ``outputs`` the result leaves (``("s", slot, backend)`` or a constant); ``info`` each

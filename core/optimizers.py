@@ -382,7 +382,7 @@ class Optimizer:
     # -- inside a pt.function trace ------------------------------------------------------------
     def _apply_traced(self, trace: Any, pairs: list[Any]) -> Tensor:
         """``apply_gradients`` while ``trace`` runs: checks, clipping decisions and slots now;
-        the update as kernel steps; the step's scalars from one effect step per call."""
+        the update as kernel steps; the step's scalars from one host step per call."""
         namespaces: dict[int, TracedKernels] = {}
 
         def ns_of(be: Any) -> TracedKernels:
@@ -399,7 +399,7 @@ class Optimizer:
         grads = self._clip_traced(ns_of, [g for g, _ in checked], variables)
         slots = [self._slots_of(var) for var in variables]
         # The step's scalars, once per distinct (backend, dtype, device) of the variables:
-        # an effect, so that the counter and the schedule advance on every replay.
+        # a host step, so that the counter and the schedule advance on every replay.
         kinds: dict[tuple, int] = {}
         groups: list[tuple] = []
         for var in variables:
@@ -467,10 +467,9 @@ class Optimizer:
         return ns.sqrt(ns.astype(s, dtype=self._wide(var)))
 
     def _scaled_traced(self, ns: Any, g: Any, var: Variable, limit: float, norm: Any) -> Any:
-        wide = self._wide(var)
-        be = var._backend
-        one = be.asarray(1.0, be.canonical[wide], var.device)
-        scale = ns.where(ns.less_equal(norm, limit), one, ns.divide(limit, norm))
+        # limit / max(norm, limit): exactly 1 where the eager path leaves g alone, the eager
+        # path's limit / norm elsewhere, and no division by a zero norm.
+        scale = ns.divide(limit, ns.maximum(norm, limit))
         return ns.multiply(g, ns.astype(scale, dtype=var._data.dtype))
 
     def minimize(self, loss: Any, var_list: Any, tape: Any = None) -> int:

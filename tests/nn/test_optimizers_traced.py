@@ -7,6 +7,7 @@ update rules tests/nn/test_optimizers.py checks against NumPy float64 transcript
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -243,3 +244,26 @@ def test_an_array_a_variable_was_given_is_never_reused_in_place(be):
         out = step(pt.constant(x))
         np.testing.assert_allclose(w.numpy(), np.exp(x) * 2.0, rtol=1e-6)
         np.testing.assert_allclose(out.numpy(), np.sin(np.exp(x) * 2.0), rtol=1e-6)
+
+
+def test_the_clipping_cases_do_clip():
+    # adam-clipnorm and adagrad-global-clipnorm above compare clipped updates only if the
+    # gradients exceed their limits: the first step's do (and every later one's is computed).
+    ws = [pt.Variable(a) for a in _initial()]
+    xs = [pt.constant(a) for a in _inputs()]
+    with pt.GradientTape() as tape:
+        loss = _loss(ws, xs)
+    norms = [float(np.linalg.norm(g.numpy())) for g in tape.gradient(loss, ws)]
+    assert max(norms) > 1.0 and float(np.hypot(*norms)) > 1.5
+
+
+def test_clipping_a_zero_gradient_by_norm_is_quiet_and_exact(be):
+    w = pt.Variable([1.0, -2.0])
+    opt = pt.optimizers.SGD(learning_rate=0.1, clipnorm=1.0)
+    step = pt.function(lambda g: opt.apply_gradients([(g, w)]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no division by the zero norm
+        step(pt.constant([0.0, 0.0]))
+        assert w.numpy().tolist() == [1.0, -2.0]
+        step(pt.constant([3.0, 4.0]))  # norm 5: scaled to norm 1
+    np.testing.assert_allclose(w.numpy(), [1.0 - 0.1 * 0.6, -2.0 - 0.1 * 0.8], rtol=1e-6)
