@@ -626,11 +626,14 @@ class _StepScalars:
 
     def __call__(self) -> list[Any]:
         opt = self.optimizer
-        k = opt._advance()
-        if len(k) != len(self.indices):
+        n = len(self.indices)
+        k = opt._advance() if opt._n_coefficients + bool(opt.weight_decay) == n else ()
+        if len(k) != n:
             raise InvalidArgumentError(
-                f"{type(opt).__name__}._coefficients gave {len(k)} scalars, its _n_coefficients "
-                f"says {len(self.indices) - bool(opt.weight_decay)}")
+                f"{type(opt).__name__}: this pt.function traced a step with {len(self.indices)} "
+                f"per-step scalars and the optimizer now gives {len(k)}: weight_decay was "
+                "switched on or off after tracing (trace again with a new pt.function), or a "
+                "subclass's _coefficients disagrees with its _n_coefficients")
         be0, device0 = self.count
         out = [be0.asarray(opt._iterations, int64, device0)]
         for be, dtype, device, getitem in self.groups:

@@ -267,3 +267,15 @@ def test_clipping_a_zero_gradient_by_norm_is_quiet_and_exact(be):
         assert w.numpy().tolist() == [1.0, -2.0]
         step(pt.constant([3.0, 4.0]))  # norm 5: scaled to norm 1
     np.testing.assert_allclose(w.numpy(), [1.0 - 0.1 * 0.6, -2.0 - 0.1 * 0.8], rtol=1e-6)
+
+
+def test_switching_weight_decay_after_tracing_is_a_clear_error(be):
+    w = pt.Variable([1.0, 2.0])
+    opt = pt.optimizers.SGD(learning_rate=0.1, weight_decay=0.5)
+    step = pt.function(lambda: opt.apply_gradients([(pt.ones_like(w), w)]))
+    step()
+    np.testing.assert_allclose(w.numpy(), [1.0 - 0.05 - 0.1, 2.0 - 0.1 - 0.1], rtol=1e-6)
+    opt.weight_decay = None
+    with pytest.raises(InvalidArgumentError, match="weight_decay was switched on or off"):
+        step()
+    assert int(opt.iterations) == 1  # the refused call counted no step
