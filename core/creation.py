@@ -30,6 +30,17 @@ def _target(backend: Any, device: str | None) -> tuple[Any, str | None]:
     return sel.resolve(backend, device)
 
 
+# Python numbers made into tensors on the current backend, converted once per (number, its
+# type, dtype asked, backend, device): ``x = pt.Variable(2.0)`` right before a tape is the
+# common shape of a script, and the conversion costs more than the ops after it. Only
+# immutable results are kept (the NumPy backend's 0-d values are NumPy scalars), so sharing
+# one between tensors and variables is safe. Float zeros (0.0 == -0.0) and NaN (never
+# equal) are not cached; nor are keys past the cache's size (it is then emptied).
+_literals: dict[tuple, Any] = {}
+_LITERAL_CACHE_SIZE = 1024
+_LITERAL_TYPES = frozenset({float, int, bool})
+
+
 def constant(value: Any, dtype: Any = None, backend: Any = None, device: str | None = None) -> Tensor:
     """A tensor holding ``value`` (a Python number, nested list, NumPy array or tensor).
 
@@ -41,6 +52,31 @@ def constant(value: Any, dtype: Any = None, backend: Any = None, device: str | N
     >>> pt.constant([1, 2, 3]).dtype
     polytape.int32
     """
+    if backend is None and device is None and type(value) in _LITERAL_TYPES:
+        be, dev = sel._current()
+        key = (value, type(value), dtype, be, dev)
+        try:
+            arr = _literals.get(key)
+        except TypeError:  # an unhashable dtype spec: no cache
+            arr = key = None
+        if arr is not None:
+            return wrap(arr, be)
+        t = _constant(value, dtype, backend, device)
+        if key is not None and type(t._data) in _IMMUTABLE and (value == value) and (
+                value != 0 or type(value) is not float):
+            if len(_literals) >= _LITERAL_CACHE_SIZE:
+                _literals.clear()
+            _literals[key] = t._data
+        return t
+    return _constant(value, dtype, backend, device)
+
+
+# 0-d values no one can write into (NumPy scalars): what the literal cache may share.
+_IMMUTABLE = frozenset({np.bool_, np.int8, np.int16, np.int32, np.int64, np.uint8, np.uint16,
+                        np.uint32, np.uint64, np.float16, np.float32, np.float64})
+
+
+def _constant(value: Any, dtype: Any, backend: Any, device: str | None) -> Tensor:
     dt = None if dtype is None else as_dtype(dtype)
     if isinstance(value, Tensor):
         t = value

@@ -13,8 +13,12 @@ What the plan captures:
 * tensors passed in are its parameters; tensors made inside from constants, and tensors
   the function closes over, are baked in (as TensorFlow's captures are);
 * variables are read when an op reads them, on every call (never baked), and ``assign*``,
-  ``v[i] = ...``, optimizer updates and random draws are *effects*: one step each that
-  calls them again, in the order the trace met them;
+  ``v[i] = ...`` and random draws are *effects*: one step each that calls them again, in
+  the order the trace met them;
+* an optimizer's update is traced as kernels: reads of the variable and its slots, the
+  update rule's ops, and *writes* that give the variables the results (no checks on
+  replay); the Python that must run on every call (the step counter, the learning-rate
+  schedule) is one *host* step yielding that step's scalars;
 * a ``GradientTape`` inside the function is traced like any other code: its backward pass
   runs on polytape ops, so its kernels are in the plan (``tape.gradient`` then
   ``optimizer.apply_gradients`` inside a ``pt.function`` is the usual training step).
@@ -126,8 +130,14 @@ class TensorSpec:
 # reference is ("p", i), the i-th parameter, or ("g", variable), one the function closes over.
 #   ("op", op, backend, inputs, attrs, out_slot)
 #   ("read", variable reference, out_slot)        the variable's array at that point
+#   ("write", variable reference, ref)            the variable's array becomes ref's (an
+#                                                 update traced as kernels: no checks, no
+#                                                 Tensor, on replay)
 #   ("effect", fn, structure, inputs, outputs)    fn(*args, **kwargs) rebuilt from inputs;
 #                                                 outputs: (leaf position, slot, backend)
+#   ("host", fn, out_slots, backends)             fn() -> one native array per out slot:
+#                                                 Python run on every call (a step counter,
+#                                                 a learning-rate schedule), no inputs
 class Trace:
     """Writes down the plan while a traced function runs eagerly (one per trace)."""
 
@@ -252,6 +262,33 @@ class Trace:
         self.steps.append(("effect", fn, structure, tuple(refs), tuple(outputs)))
         return result
 
+    def write(self, v: Variable, value: Tensor) -> None:
+        """Make ``value`` (a result of this trace's ops, of ``v``'s dtype and shape, checked by
+        the caller) ``v``'s array, now and at this point of every replay: an update traced as
+        kernels, which a replay runs without the checks and wrapping of ``Variable.assign``."""
+        ref = self._input(value, value._data, "assign")
+        self._keep.append(v)
+        self.effects += 1  # a variable changes: pt.cond's branches may not do that
+        self.steps.append(("write", self._variable_ref(v), ref))
+        v._data = value._data
+        # A later op reading v gets a read step of its own: reading the variable, not the
+        # tensor written, is what an eager read does (and what an outer tape must see).
+        self._reads.pop(id(v), None)
+
+    def host(self, fn: Callable[[], Sequence[Any]], backends: Sequence[Any]) -> list[Tensor]:
+        """Run ``fn()`` for real, untraced, and add one step that calls it again on every
+        replay: Python with an effect that yields values the plan computes with (a step
+        counter advancing, the learning rate its schedule gives). ``fn`` takes nothing and
+        returns one native array per entry of ``backends`` (their backends); returns them
+        as tensors this trace knows. Cheaper on replay than :meth:`effect`: no tensors."""
+        with tracing.suspended():
+            arrays = tuple(fn())
+        self.effects += 1
+        outs = [wrap(a, be) for a, be in zip(arrays, backends)]
+        slots = tuple(self._new_slot(t) for t in outs)
+        self.steps.append(("host", fn, slots, tuple(backends)))
+        return outs
+
     def check_concrete(self, t: Tensor, what: str) -> None:
         """Refuse to turn a traced tensor into a Python value (the plan could not follow it)."""
         if self.knows(t):
@@ -277,7 +314,9 @@ class Trace:
 class Plan:
     """One trace, as a backend compiler (the ``polytape_compile_plan`` hook) sees it.
 
-    ``steps`` are op calls, variable reads and effects in order (see :class:`Trace`);
+    ``steps`` are op calls, variable reads and writes, host steps and effects in order
+    (see :class:`Trace`); a write's value must not be updated in place afterwards (the
+    variable holds it);
     ``parameters`` gives each parameter's slot (None: a variable, passed itself);
     ``outputs`` the result leaves (``("s", slot, backend)`` or a constant); ``info`` each
     slot's ``(array type, dtype, shape)`` when traced.
@@ -374,6 +413,15 @@ def compile_plan(plan: Plan, rewrite: dict[int, tuple[Callable, int | None]] | N
             src = f"{variable(vref)}._data"
             release(i, step)
             lines.append(f"    {assign(slot)} = {src}")
+        elif kind == "write":
+            _, vref, ref = step
+            src = value(ref)
+            release(i, step)
+            lines.append(f"    {variable(vref)}._data = {src}")
+        elif kind == "host":
+            _, fn, slots, _ = step
+            targets = "".join(f"{assign(s)}, " for s in slots)
+            lines.append(f"    {targets}= {constant_name(fn)}()")
         elif kind == "op":
             _, op, be, refs, attrs, slot = step
             fn, reuse = rewrite.get(i, (be.kernels[op.name], None))
@@ -431,7 +479,7 @@ def live_steps(steps: list[tuple], outputs: Sequence[tuple]) -> list[tuple]:
     live = {ref[1] for ref in outputs if ref[0] == "s"}
     kept = []
     for step in reversed(steps):
-        if step[0] != "effect" and step[-1] not in live:
+        if step[0] in ("op", "read") and step[-1] not in live:
             continue
         kept.append(step)
         live.update(ref[1] for ref in _step_inputs(step) if ref[0] == "s")
@@ -444,6 +492,8 @@ def _step_inputs(step: tuple) -> tuple:
         return step[3]
     if step[0] == "effect":
         return step[3]
+    if step[0] == "write":
+        return (step[2],)
     return ()
 
 
@@ -541,6 +591,14 @@ class ConcreteFunction:
                 _, op, be, refs, attrs, out = step
                 ins = tuple(tensor(r, be) for r in refs)
                 env[out] = dispatch.run(op, be, ins, tuple(t._data for t in ins), attrs)
+            elif kind == "write":
+                _, vref, ref = step
+                var = params[vref[1]] if vref[0] == "p" else vref[1]
+                var._data = env[ref[1]]._data if ref[0] == "s" else ref[1]
+            elif kind == "host":
+                _, fn, slots, backends = step
+                for out, arr, be in zip(slots, fn(), backends):
+                    env[out] = wrap(arr, be)
             else:
                 _, fn, structure, refs, outs = step
                 call = _effect_call(fn, structure, refs, outs)

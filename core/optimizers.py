@@ -8,8 +8,15 @@ as that variable, created the first time the variable is updated.
 
 Updates run on the backend's kernels, not on recorded ops, so an update made
 inside a ``GradientTape`` block is never recorded, and every update *replaces*
-a variable's array through :meth:`Variable.assign` rather than writing into it
-(a tape may still hold the old array for its backward pass).
+a variable's array rather than writing into it (a tape may still hold the old
+array for its backward pass).
+
+Inside a ``pt.function`` trace, ``apply_gradients`` checks its pairs, clips and
+creates slots once, at trace time, and its update rule becomes kernel steps of the
+plan (reads of each variable and its slots, the update's kernels, writes back); one
+small effect step per call advances the step counter and the learning-rate schedule
+and hands the plan that step's scalars (the learning rate, Adam's bias correction,
+Nadam's momentum schedule), so a replay runs kernels and those few Python lines only.
 
 An optimizer pickles with its state (slots and step count), so a compiled model
 resumes training where it stopped; a learning rate given as a lambda cannot be
@@ -37,7 +44,7 @@ import numpy as np
 
 from . import tracing
 from .creation import constant
-from .dtypes import float32, int64
+from .dtypes import float32, float64, int64
 from .errors import (
     BackendMismatchError,
     DTypeError,
@@ -47,7 +54,8 @@ from .errors import (
 )
 from .namespaces import kernel_namespace
 from .tape import GradientTape
-from .tensor import Tensor, Variable, wrap
+from .tensor import Tensor, Variable
+from .traced_kernels import TracedKernels
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "Nadam", "RMSprop", "Adagrad", "get",
            "LearningRateSchedule", "ExponentialDecay", "InverseTimeDecay",
@@ -158,8 +166,11 @@ class Optimizer:
     """Base class: gradient checks, slots, clipping, weight decay, the step counter.
 
     Subclasses set their hyperparameters, list their slot names in
-    :meth:`_slot_names` and implement :meth:`_update_step`, which computes with
-    ``ns`` (the variable's backend kernels) and stores results with :meth:`_assign`.
+    :meth:`_slot_names`, give the scalars that change from step to step in
+    :meth:`_coefficients` and implement :meth:`_update_step`, which computes the new
+    values of a variable and its slots with ``ns`` (the variable's backend kernels
+    eagerly, :class:`~polytape.traced_kernels.TracedKernels` inside a trace), and must
+    therefore use nothing but ``ns``'s functions on its operands.
 
     Common arguments (Keras 3's): ``learning_rate`` (a float, a
     :class:`LearningRateSchedule`, or a callable with no arguments),
@@ -267,16 +278,37 @@ class Optimizer:
     def _slot_initial_value(self, name: str) -> float:
         return 0.0
 
-    def _update_step(self, ns: Any, g: Any, var: Variable, slots: dict[str, Variable],
-                     lr: float, step: int) -> None:
+    _n_coefficients = 1  # how many scalars _coefficients gives
+
+    def _coefficients(self, lr: float, step: int) -> tuple[float, ...]:
+        """The scalars step ``step`` (from 1) updates every variable with, learning rate
+        ``lr`` (as many as ``_n_coefficients`` says): called once per ``apply_gradients``
+        call, after :meth:`_before_updates`."""
+        return (lr,)
+
+    def _update_step(self, ns: Any, g: Any, var: Variable, w: Any, slots: dict[str, Any],
+                     k: tuple[Any, ...]) -> tuple[Any, dict[str, Any]]:
+        """``(new value of var, {slot name: new value})`` from gradient ``g``, the variable's
+        value ``w`` and its slots' values ``slots``, computed with ``ns`` only; ``k`` are
+        :meth:`_coefficients` (as Python floats eagerly, as 0-d tensors inside a trace) and
+        ``var`` is for :meth:`_const` only."""
         raise NotImplementedError
 
     def _before_updates(self, step: int) -> None:
         """Per-call state updates that precede the per-variable ones (Nadam's schedule)."""
 
+    def _advance(self) -> tuple[float, ...]:
+        """Count one step and give its scalars: ``weight_decay * lr`` first when there is a
+        weight decay, then :meth:`_coefficients`."""
+        lr = self._current_learning_rate()
+        step = self._iterations + 1
+        self._before_updates(step)
+        k = self._coefficients(lr, step)
+        self._iterations = step
+        return (self.weight_decay * lr, *k) if self.weight_decay else k
+
     # -- applying gradients ------------------------------------------------------------------------
-    @tracing.effectful  # inside pt.function: one step of the plan, run eagerly on each call
-    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Variable]]) -> int:
+    def apply_gradients(self, grads_and_vars: Iterable[tuple[Any, Variable]]) -> Any:
         """Update each variable from its gradient; returns the number of updates so far.
 
         ``grads_and_vars`` is an iterable of ``(gradient, variable)`` pairs, as
@@ -284,11 +316,40 @@ class Optimizer:
         its variable with a warning naming it (as Keras does); all ``None`` is an
         error. Every pair is checked (shape, backend, dtype) before any variable
         changes, so a bad pair leaves all variables and all state as they were.
+
+        Inside a ``pt.function`` trace the update becomes kernel steps of the plan (see the
+        module's docstring) and the count is returned as an int64 scalar tensor.
         """
-        pairs = list(grads_and_vars)
+        trace = tracing.current() if tracing.active else None
+        if trace is not None:
+            return self._apply_traced(trace, list(grads_and_vars))
+        checked = self._checked_pairs(grads_and_vars, None)
+        variables = [v for _, v in checked]
+        arrays = self._clip([g for g, _ in checked], variables)
+        slots = [self._slots_of(var) for var in variables]
+        coefficients = self._advance()
+        decay = bool(self.weight_decay)
+        k = coefficients[1:] if decay else coefficients
+        for g, var, var_slots in zip(arrays, variables, slots):
+            ns = kernel_namespace(var._backend)
+            w = var._data
+            if decay:
+                w = ns.subtract(w, ns.multiply(w, coefficients[0]))
+            # Arrays, not Variable.assign: the kernels keep dtype and shape, and assignment
+            # replaces the arrays (a tape may hold the old ones), never writes into them.
+            w, new_slots = self._update_step(ns, g, var, w,
+                                             {n: s._data for n, s in var_slots.items()}, k)
+            for name, value in new_slots.items():
+                var_slots[name]._data = value
+            var._data = w
+        return self._iterations
+
+    def _checked_pairs(self, grads_and_vars: Iterable[Any], ns_of: Any) -> list[tuple[Any, Variable]]:
+        """The pairs with a gradient, as ``(gradient value, variable)``, after every check
+        (``ns_of``: a traced namespace per backend inside a trace, else None)."""
         checked: list[tuple[Any, Variable]] = []
         missing: list[str] = []
-        for pair in pairs:
+        for pair in grads_and_vars:
             if not (isinstance(pair, (tuple, list)) and len(pair) == 2):
                 raise InvalidArgumentError(
                     f"apply_gradients expects (gradient, variable) pairs, got {pair!r}")
@@ -300,7 +361,7 @@ class Optimizer:
             if g is None:
                 missing.append(var.name)
                 continue
-            checked.append((self._gradient_array(g, var), var))
+            checked.append((self._gradient_array(g, var, ns_of), var))
         if not checked:
             names = ", ".join(repr(n) for n in missing)
             raise InvalidArgumentError(
@@ -315,20 +376,101 @@ class Optimizer:
         if missing:
             warnings.warn(f"Gradients do not exist for variables {missing} when minimizing "
                           "the loss; they were not updated. If using `model.compile()`, did "
-                          "you forget to provide a `loss` argument?", UserWarning, stacklevel=2)
-        arrays = self._clip([g for g, _ in checked], [v for _, v in checked])
-        lr = self._current_learning_rate()
-        step = self._iterations + 1
-        slots = [self._slots_of(var) for _, var in checked]
-        self._before_updates(step)
-        for g, (_, var), var_slots in zip(arrays, checked, slots):
-            ns = kernel_namespace(var._backend)
-            if self.weight_decay:
-                self._assign(var, ns.subtract(var._data, ns.multiply(
-                    var._data, self.weight_decay * lr)))
-            self._update_step(ns, g, var, var_slots, lr, step)
-        self._iterations += 1
-        return self._iterations
+                          "you forget to provide a `loss` argument?", UserWarning, stacklevel=3)
+        return checked
+
+    # -- inside a pt.function trace ------------------------------------------------------------
+    def _apply_traced(self, trace: Any, pairs: list[Any]) -> Tensor:
+        """``apply_gradients`` while ``trace`` runs: checks, clipping decisions and slots now;
+        the update as kernel steps; the step's scalars from one host step per call."""
+        namespaces: dict[int, TracedKernels] = {}
+
+        def ns_of(be: Any) -> TracedKernels:
+            ns = namespaces.get(id(be))
+            if ns is None:
+                ns = namespaces[id(be)] = TracedKernels(trace, be)
+            return ns
+
+        checked = self._checked_pairs(pairs, ns_of)
+        variables = [v for _, v in checked]
+        if self.global_clipnorm and len({id(v._backend) for v in variables}) > 1:
+            # One norm over arrays of several backends: not a plan of one backend's kernels.
+            return trace.effect(Optimizer._apply_untraced, (self, pairs), {})
+        grads = self._clip_traced(ns_of, [g for g, _ in checked], variables)
+        slots = [self._slots_of(var) for var in variables]
+        # The step's scalars, once per distinct (backend, dtype, device) of the variables:
+        # a host step, so that the counter and the schedule advance on every replay.
+        kinds: dict[tuple, int] = {}
+        groups: list[tuple] = []
+        for var in variables:
+            key = (var._backend, var.dtype, var.device)
+            if key not in kinds:
+                kinds[key] = len(groups)
+                groups.append(key)
+        host = _StepScalars(self, groups)
+        scalars = trace.host(host, host.backends)
+        count, scalars = scalars[0], scalars[1:]
+        width = len(scalars) // len(groups)
+        decay = bool(self.weight_decay)
+        for g, var, var_slots in zip(grads, variables, slots):
+            ns = ns_of(var._backend)
+            group = kinds[(var._backend, var.dtype, var.device)]
+            k = tuple(scalars[group * width:(group + 1) * width])
+            w: Any = var
+            if decay:
+                w = ns.subtract(w, ns.multiply(w, k[0]))
+                k = k[1:]
+            w, new_slots = self._update_step(ns, g, var, w, dict(var_slots), k)
+            for name, value in new_slots.items():
+                trace.write(var_slots[name], value)
+            trace.write(var, w)
+        return count
+
+    def _apply_untraced(self, pairs: list[Any]) -> int:
+        """``apply_gradients`` run eagerly (an effect step of a plan, called on each replay)."""
+        return Optimizer.apply_gradients(self, pairs)
+
+    def _clip_traced(self, ns_of: Any, grads: list[Any], variables: list[Variable]) -> list[Any]:
+        """:meth:`_clip` as traced kernels: the norms in float64, as the eager path's Python
+        floats, and the scale applied only where the norm exceeds the limit."""
+        if self.clipvalue is not None and self.clipvalue > 0:
+            c = self.clipvalue
+            out = []
+            for g, v in zip(grads, variables):
+                ns = ns_of(v._backend)
+                out.append(ns.minimum(ns.maximum(g, -c), c))
+            return out
+        if self.clipnorm is not None and self.clipnorm > 0:
+            return [self._scaled_traced(ns_of(v._backend), g, v, self.clipnorm,
+                                        self._norm_traced(ns_of(v._backend), g, v))
+                    for g, v in zip(grads, variables)]
+        if self.global_clipnorm is not None and self.global_clipnorm > 0:
+            ns = ns_of(variables[0]._backend)
+            total = None
+            for g, v in zip(grads, variables):
+                norm = self._norm_traced(ns, g, v)
+                square = ns.multiply(norm, norm)
+                total = square if total is None else ns.add(total, square)
+            total = ns.sqrt(total)
+            return [self._scaled_traced(ns, g, v, self.global_clipnorm, total)
+                    for g, v in zip(grads, variables)]
+        return grads
+
+    @staticmethod
+    def _wide(var: Variable) -> Any:
+        """The native dtype the traced norms are computed in (float64 where there is one)."""
+        be = var._backend
+        return be.native_dtypes.get(float64, var._data.dtype)
+
+    def _norm_traced(self, ns: Any, g: Any, var: Variable) -> Any:
+        s = ns.sum(ns.square(g), axis=None, keepdims=False)
+        return ns.sqrt(ns.astype(s, dtype=self._wide(var)))
+
+    def _scaled_traced(self, ns: Any, g: Any, var: Variable, limit: float, norm: Any) -> Any:
+        # limit / max(norm, limit): exactly 1 where the eager path leaves g alone, the eager
+        # path's limit / norm elsewhere, and no division by a zero norm.
+        scale = ns.divide(limit, ns.maximum(norm, limit))
+        return ns.multiply(g, ns.astype(scale, dtype=var._data.dtype))
 
     def minimize(self, loss: Any, var_list: Any, tape: Any = None) -> int:
         """Compute the gradients of ``loss`` for ``var_list`` and apply them.
@@ -360,7 +502,7 @@ class Optimizer:
         return self.apply_gradients(zip(grads, variables))
 
     # -- internals ---------------------------------------------------------------------------------
-    def _gradient_array(self, g: Any, var: Variable) -> Any:
+    def _gradient_array(self, g: Any, var: Variable, ns_of: Any = None) -> Any:
         if not var.dtype.is_floating:
             raise DTypeError(f"{type(self).__name__} can only update floating-point variables; "
                              f"{var.name!r} is {var.dtype}")
@@ -373,15 +515,22 @@ class Optimizer:
             if not g.dtype.is_floating:
                 raise DTypeError(f"apply_gradients: the gradient of {var.name!r} is {g.dtype}; "
                                  "gradients must be floating point")
+            if tuple(g._data.shape) != tuple(var._data.shape):
+                raise ShapeError(f"apply_gradients: the gradient of {var.name!r} has shape "
+                                 f"{tuple(g._data.shape)}, the variable {var.shape}")
+            if ns_of is not None:  # inside a trace: the gradient stays the traced tensor
+                if g._data.dtype != var._data.dtype:
+                    g = ns_of(var._backend).astype(g, dtype=var._data.dtype)
+                return g
             arr = g._data
             if arr.dtype != var._data.dtype:
                 arr = var._backend.kernels["astype"](arr, var._data.dtype)
-        else:
-            arr = constant(g, dtype=var.dtype, backend=var._backend)._data
-        if tuple(arr.shape) != var.shape:
+            return arr
+        t = constant(g, dtype=var.dtype, backend=var._backend)
+        if tuple(t._data.shape) != tuple(var._data.shape):
             raise ShapeError(f"apply_gradients: the gradient of {var.name!r} has shape "
-                             f"{tuple(arr.shape)}, the variable {var.shape}")
-        return arr
+                             f"{tuple(t._data.shape)}, the variable {var.shape}")
+        return t if ns_of is not None else t._data
 
     def _clip(self, grads: list[Any], variables: list[Variable]) -> list[Any]:
         if self.clipnorm is not None and self.clipnorm > 0:
@@ -435,11 +584,6 @@ class Optimizer:
             arr = self._constants[key] = var._backend.asarray(value, var.dtype, var.device)
         return arr
 
-    @staticmethod
-    def _assign(var: Variable, arr: Any) -> None:
-        # assign() replaces the array; the old one may still be held by a tape.
-        var.assign(wrap(arr, var._backend))
-
     def get_config(self) -> dict[str, Any]:
         """The hyperparameters, as a dict (Keras' ``get_config``)."""
         lr = self._learning_rate
@@ -465,6 +609,40 @@ class Optimizer:
         self.__dict__.update(state)
 
 
+class _StepScalars:
+    """What a traced ``apply_gradients`` runs on every call (a host step of the plan):
+    advance the optimizer one step and give its count (int64), then the step's scalars
+    (:meth:`Optimizer._advance`) as 0-d arrays of each group's ``(backend, dtype, device)``,
+    rounded from Python floats as the eager namespace rounds them."""
+
+    def __init__(self, optimizer: Optimizer, groups: list[tuple]) -> None:
+        self.optimizer = optimizer
+        self.groups = [(be, dtype, device, be.kernels["getitem"]) for be, dtype, device in groups]
+        n = optimizer._n_coefficients + bool(optimizer.weight_decay)
+        be0, _, device0 = groups[0]
+        self.count = (be0, device0)
+        self.backends = [be0] + [be for be, _, _ in groups for _ in range(n)]
+        self.indices = range(n)
+
+    def __call__(self) -> list[Any]:
+        opt = self.optimizer
+        n = len(self.indices)
+        k = opt._advance() if opt._n_coefficients + bool(opt.weight_decay) == n else ()
+        if len(k) != n:
+            raise InvalidArgumentError(
+                f"{type(opt).__name__}: this pt.function traced a step with {len(self.indices)} "
+                f"per-step scalars and the optimizer now gives {len(k)}: weight_decay was "
+                "switched on or off after tracing (trace again with a new pt.function), or a "
+                "subclass's _coefficients disagrees with its _n_coefficients")
+        be0, device0 = self.count
+        out = [be0.asarray(opt._iterations, int64, device0)]
+        for be, dtype, device, getitem in self.groups:
+            # One conversion for all of them: a 1-d array, then its 0-d elements.
+            arr = be.asarray(k, dtype, device)
+            out.extend(getitem(arr, index=i) for i in self.indices)
+        return out
+
+
 # -- the optimizers ---------------------------------------------------------------------------
 class SGD(Optimizer):
     """Gradient descent with optional (Nesterov) momentum; Keras 3's rule and defaults.
@@ -486,20 +664,18 @@ class SGD(Optimizer):
     def _slot_names(self) -> tuple[str, ...]:
         return ("momentum",) if self.momentum != 0 else ()
 
-    def _update_step(self, ns, g, var, slots, lr, step):
+    def _update_step(self, ns, g, var, w, slots, k):
+        (lr,) = k
         if self.momentum == 0:
-            self._assign(var, ns.subtract(var._data, ns.multiply(g, lr)))
-            return
-        m = slots["momentum"]
+            return ns.subtract(w, ns.multiply(g, lr)), {}
         mu = self._const(var, self.momentum)
         lr_g = ns.multiply(g, lr)
-        new_m = ns.subtract(ns.multiply(m._data, mu), lr_g)
-        self._assign(m, new_m)
+        new_m = ns.subtract(ns.multiply(slots["momentum"], mu), lr_g)
         if self.nesterov:
             delta = ns.subtract(ns.multiply(new_m, mu), lr_g)
         else:
             delta = new_m
-        self._assign(var, ns.add(var._data, delta))
+        return ns.add(w, delta), {"momentum": new_m}
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "momentum": self.momentum, "nesterov": self.nesterov}
@@ -525,21 +701,21 @@ class Adam(Optimizer):
     def _slot_names(self) -> tuple[str, ...]:
         return ("momentum", "velocity", "velocity_hat") if self.amsgrad else ("momentum", "velocity")
 
-    def _update_step(self, ns, g, var, slots, lr, step):
+    def _coefficients(self, lr, step):
+        return (lr * math.sqrt(1.0 - self.beta_2 ** step) / (1.0 - self.beta_1 ** step),)
+
+    def _update_step(self, ns, g, var, w, slots, k):
+        (alpha,) = k
         m, v = slots["momentum"], slots["velocity"]
-        alpha = lr * math.sqrt(1.0 - self.beta_2 ** step) / (1.0 - self.beta_1 ** step)
-        new_m = ns.add(m._data, ns.multiply(ns.subtract(g, m._data), self._const(var, 1.0 - self.beta_1)))
-        new_v = ns.add(v._data, ns.multiply(ns.subtract(ns.square(g), v._data),
-                                            self._const(var, 1.0 - self.beta_2)))
-        self._assign(m, new_m)
-        self._assign(v, new_v)
+        new_m = ns.add(m, ns.multiply(ns.subtract(g, m), self._const(var, 1.0 - self.beta_1)))
+        new_v = ns.add(v, ns.multiply(ns.subtract(ns.square(g), v),
+                                      self._const(var, 1.0 - self.beta_2)))
+        new = {"momentum": new_m, "velocity": new_v}
         if self.amsgrad:
-            v_hat = slots["velocity_hat"]
-            new_v = ns.maximum(v_hat._data, new_v)
-            self._assign(v_hat, new_v)
+            new_v = new["velocity_hat"] = ns.maximum(slots["velocity_hat"], new_v)
         update = ns.divide(ns.multiply(new_m, alpha),
                            ns.add(ns.sqrt(new_v), self._const(var, self.epsilon)))
-        self._assign(var, ns.subtract(var._data, update))
+        return ns.subtract(w, update), new
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
@@ -586,22 +762,26 @@ class Nadam(Optimizer):
     def _before_updates(self, step: int) -> None:
         self._u_product *= self._u(step)
 
-    def _update_step(self, ns, g, var, slots, lr, step):
-        m, v = slots["momentum"], slots["velocity"]
+    _n_coefficients = 3
+
+    def _coefficients(self, lr, step):
+        # lr * m_hat's two step-dependent coefficients (lr folded in), and v_hat's divisor;
+        # _before_updates has advanced u_product to this step's.
         u_t, u_next = self._u(step), self._u(step + 1)
         u_product = self._u_product
-        u_product_next = u_product * u_next
-        new_m = ns.add(m._data, ns.multiply(ns.subtract(g, m._data), self._const(var, 1.0 - self.beta_1)))
-        new_v = ns.add(v._data, ns.multiply(ns.subtract(ns.square(g), v._data),
-                                            self._const(var, 1.0 - self.beta_2)))
-        self._assign(m, new_m)
-        self._assign(v, new_v)
-        # lr * m_hat, with lr folded into m_hat's two step-dependent coefficients.
-        lr_m_hat = ns.add(ns.multiply(new_m, lr * u_next / (1.0 - u_product_next)),
-                          ns.multiply(g, lr * (1.0 - u_t) / (1.0 - u_product)))
-        v_hat = ns.divide(new_v, 1.0 - self.beta_2 ** step)
+        return (lr * u_next / (1.0 - u_product * u_next), lr * (1.0 - u_t) / (1.0 - u_product),
+                1.0 - self.beta_2 ** step)
+
+    def _update_step(self, ns, g, var, w, slots, k):
+        m_coefficient, g_coefficient, v_divisor = k
+        m, v = slots["momentum"], slots["velocity"]
+        new_m = ns.add(m, ns.multiply(ns.subtract(g, m), self._const(var, 1.0 - self.beta_1)))
+        new_v = ns.add(v, ns.multiply(ns.subtract(ns.square(g), v),
+                                      self._const(var, 1.0 - self.beta_2)))
+        lr_m_hat = ns.add(ns.multiply(new_m, m_coefficient), ns.multiply(g, g_coefficient))
+        v_hat = ns.divide(new_v, v_divisor)
         update = ns.divide(lr_m_hat, ns.add(ns.sqrt(v_hat), self._const(var, self.epsilon)))
-        self._assign(var, ns.subtract(var._data, update))
+        return ns.subtract(w, update), {"momentum": new_m, "velocity": new_v}
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "beta_1": self.beta_1, "beta_2": self.beta_2,
@@ -634,26 +814,23 @@ class RMSprop(Optimizer):
             names.append("average_gradient")
         return tuple(names)
 
-    def _update_step(self, ns, g, var, slots, lr, step):
+    def _update_step(self, ns, g, var, w, slots, k):
+        (lr,) = k
         rho, one_minus_rho = self._const(var, self.rho), self._const(var, 1.0 - self.rho)
         eps = self._const(var, self.epsilon)
-        vel = slots["velocity"]
-        new_v = ns.add(ns.multiply(vel._data, rho), ns.multiply(ns.square(g), one_minus_rho))
-        self._assign(vel, new_v)
+        new_v = ns.add(ns.multiply(slots["velocity"], rho), ns.multiply(ns.square(g), one_minus_rho))
+        new = {"velocity": new_v}
         if self.centered:
-            avg = slots["average_gradient"]
-            new_a = ns.add(ns.multiply(avg._data, rho), ns.multiply(g, one_minus_rho))
-            self._assign(avg, new_a)
+            new_a = ns.add(ns.multiply(slots["average_gradient"], rho), ns.multiply(g, one_minus_rho))
+            new["average_gradient"] = new_a
             denominator = ns.add(ns.subtract(new_v, ns.square(new_a)), eps)
         else:
             denominator = ns.add(new_v, eps)
         increment = ns.divide(ns.multiply(g, lr), ns.sqrt(denominator))
         if self.momentum > 0:
-            mom = slots["momentum"]
-            new_p = ns.add(ns.multiply(mom._data, self._const(var, self.momentum)), increment)
-            self._assign(mom, new_p)
-            increment = new_p
-        self._assign(var, ns.subtract(var._data, increment))
+            increment = new["momentum"] = ns.add(
+                ns.multiply(slots["momentum"], self._const(var, self.momentum)), increment)
+        return ns.subtract(w, increment), new
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "rho": self.rho, "momentum": self.momentum,
@@ -682,12 +859,11 @@ class Adagrad(Optimizer):
     def _slot_initial_value(self, name: str) -> float:
         return self.initial_accumulator_value
 
-    def _update_step(self, ns, g, var, slots, lr, step):
-        acc = slots["accumulator"]
-        new_acc = ns.add(acc._data, ns.square(g))
-        self._assign(acc, new_acc)
+    def _update_step(self, ns, g, var, w, slots, k):
+        (lr,) = k
+        new_acc = ns.add(slots["accumulator"], ns.square(g))
         update = ns.divide(ns.multiply(g, lr), ns.sqrt(ns.add(new_acc, self._const(var, self.epsilon))))
-        self._assign(var, ns.subtract(var._data, update))
+        return ns.subtract(w, update), {"accumulator": new_acc}
 
     def get_config(self) -> dict[str, Any]:
         return {**super().get_config(), "initial_accumulator_value": self.initial_accumulator_value,

@@ -60,7 +60,8 @@ def polytape_compile_plan(backend, plan):
     compiled replay, or None to leave it to another plugin or to the plain replay.
 
     ``plan`` is a :class:`polytape.function.Plan`: ``plan.steps`` (op calls, variable
-    reads and effects, in order), ``plan.parameters``, ``plan.outputs``, ``plan.info``
+    reads and writes, host steps and effects, in order; an array a write gives a variable
+    must never be written into afterwards), ``plan.parameters``, ``plan.outputs``, ``plan.info``
     (each result's array type, dtype and shape when traced) and ``plan.last_use()``.
     The replay takes the parameters' arrays (variables themselves) and returns the
     output slots' arrays, as ``plan.compile()`` -- the plain replay -- does; a compiler

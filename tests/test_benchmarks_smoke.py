@@ -76,3 +76,26 @@ def test_function_under_tape_quick_run_prints_ratios() -> None:
         assert set(row) == {"eager", "one op", "op by op"}
         assert row["eager"]["ratio_to_eager"] == 1.0
         assert all(r["median_us"] > 0 for r in row.values())
+
+
+def test_eager_loop_workloads_agree_with_the_floor(tmp_path: Path) -> None:
+    # The eager-loop targets: a Variable made inside the timed call, and a hand-written
+    # assign_sub loop. Every available implementation must reach the floor's result (the
+    # runner refuses to time one that does not), and each has its target row.
+    out = tmp_path / "results.json"
+    names = ["scalar_grad_new_variable", "sgd_poly1000"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", *(a for n in names for a in ("--only", n)),
+         "--output", str(out)], cwd=ROOT, capture_output=True, text=True, timeout=600)
+    assert proc.returncode == 0, proc.stderr
+    results = json.loads(out.read_text())
+    for name in names:
+        w = results["workloads"][name]
+        assert w["errors"] == {}, w["errors"]
+        assert {"polytape-numpy", "numpy"} <= set(w["medians_s"])
+        rows = [t for t in results["targets"] if t["target"].startswith(name)]
+        assert len(rows) == 1
+        if "torch" in w["medians_s"]:
+            assert math.isclose(rows[0]["ratio"],
+                                w["medians_s"]["polytape-numpy"] / w["medians_s"]["torch"])
+    assert "polytape-numpy-fn" in results["workloads"]["sgd_poly1000"]["medians_s"]

@@ -4,7 +4,8 @@ A replayed plan allocates one array per op, as eager code does; for large arrays
 allocation (and the page faults of fresh memory) costs as much as the arithmetic. When an
 elementwise op's input is a temporary of the plan that nothing reads afterwards, has the
 result's dtype and shape, and cannot be seen through a view, the ufunc writes its result
-into that input (``np.sin(a, out=a)``) instead.
+into that input (``np.sin(a, out=a)``) instead. An array a variable was given (a write
+step) or an effect saw is never reused.
 """
 
 from __future__ import annotations
@@ -37,6 +38,10 @@ def compile_plan(plan: Any) -> Callable | None:
         kind = step[0]
         if kind == "effect":
             escaped.update(ref[1] for ref in step[3] if ref[0] == "s")
+            continue
+        if kind == "write":  # the variable now holds the array: never an out= again
+            if step[2][0] == "s":
+                escaped.add(step[2][1])
             continue
         if kind != "op":
             continue

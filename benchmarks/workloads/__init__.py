@@ -13,12 +13,24 @@ from __future__ import annotations
 
 from types import ModuleType
 
-from . import big_chain, chain100, conv2d_step, hvp, jacobian, mlp_step, poly1000, scalar_grad
+from . import (
+    big_chain,
+    chain100,
+    conv2d_step,
+    hvp,
+    jacobian,
+    mlp_step,
+    poly1000,
+    scalar_grad,
+    scalar_grad_new_variable,
+    sgd_poly1000,
+)
 
 __all__ = ["WORKLOADS", "by_name"]
 
 WORKLOADS: tuple[ModuleType, ...] = (scalar_grad, chain100, mlp_step, poly1000, big_chain,
-                                     jacobian, hvp, conv2d_step)
+                                     jacobian, hvp, conv2d_step, scalar_grad_new_variable,
+                                     sgd_poly1000)
 
 
 def by_name(name: str) -> ModuleType:
