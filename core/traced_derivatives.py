@@ -126,7 +126,7 @@ class TracedDerivatives:
     that records it as one op (see the module docstring)."""
 
     def __init__(self, concrete: Any) -> None:
-        if any(step[0] == "effect" for step in concrete.steps):
+        if any(step[0] in ("effect", "write", "host") for step in concrete.steps):
             raise Unsupported("effects")
         self.concrete = concrete
         self.name = concrete.name
