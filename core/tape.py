@@ -270,7 +270,7 @@ class GradientTape:
             # `needed` holds what is left to do: release the rest now (this tape records no
             # more, and its records and tracked outputs would keep every intermediate alive).
             self._records = []
-            self._tracked = {}
+            self._tracked = set()
             records = tracked = None
         ns = ops if use_tensors else kernel_namespace(be)
         cast = ops.cast
