@@ -419,7 +419,7 @@ def _recipe_cases():
 @pytest.mark.parametrize("name,sample,dtype", list(_recipe_cases()))
 def test_every_op_replays_as_it_runs_eagerly(name, sample, dtype):
     """Each op of the table under pt.function: the replay (on other values of the same
-    signature) gives exactly what eager execution gives."""
+    signature) gives what eager execution gives (floats within 1 ULP, see below)."""
     from polytape.conformance.recipes import RECIPES, draw
 
     recipe = RECIPES[name]
@@ -445,7 +445,14 @@ def test_every_op_replays_as_it_runs_eagerly(name, sample, dtype):
         again, eager = traced(*tensors(True)), call(*tensors(True))
     assert traced.tracing_count == 1
     for a, b in zip(_flat(again), _flat(eager)):
-        np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+        a, b = np.asarray(a), np.asarray(b)
+        if a.dtype.kind == "f" and np.isfinite(b).all():
+            # Within 1 ULP, not bit for bit: NumPy 1.26's arctanh (SIMD, non-contiguous input)
+            # was seen to give one element 1 ULP apart now and then for the same input in one
+            # process, replay or not (the same call again agreed).
+            np.testing.assert_array_max_ulp(a, b, maxulp=1)
+        else:
+            np.testing.assert_array_equal(a, b)
     del first
 
 
