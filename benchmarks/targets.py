@@ -61,8 +61,13 @@ TARGETS = (
            "scalar_grad_new_variable", "polytape-numpy", "torch", 0.5),
     Target("sgd_poly1000: 1000 steps of assign_sub(lr * grad) at most PyTorch's time",
            "sgd_poly1000", "polytape-numpy", "torch", 1.0),
+    # The torch bridge costs at most a tenth over native PyTorch, whatever the workload.
+    *(Target(f"{w}: torch backend within 1.1x native PyTorch", w, "polytape-torch", "torch", 1.1)
+      for w in ("scalar_grad", "chain100", "mlp_step", "poly1000", "big_chain", "jacobian", "hvp",
+                "scalar_grad_new_variable", "sgd_poly1000")),
 )
-MEMORY_LIMIT = 1.5
+# big_chain's backward pass: its peak with the saved values, and its own allocations.
+MEMORY_LIMITS = {"backward_peak": 1.2, "backward_working": 1.5}
 
 
 def evaluate(workloads: dict[str, Any], memory: dict[str, Any] | None) -> list[dict[str, Any]]:
@@ -89,16 +94,17 @@ def evaluate(workloads: dict[str, Any], memory: dict[str, Any] | None) -> list[d
     # The strict reading: the most memory held at any moment of the backward pass, what the
     # forward saved for it included. The second row is the backward's own allocations.
     for key, text in (("backward_peak", "memory: big_chain backward peak (saved values included) "
-                                        "at most 1.5x hand-written"),
+                                        "at most 1.2x hand-written"),
                       ("backward_working", "memory: big_chain backward's own allocations "
                                            "at most 1.5x hand-written")):
-        entry = {"target": text, "ratio": None, "limit": MEMORY_LIMIT, "holds": None,
+        limit = MEMORY_LIMITS[key]
+        entry = {"target": text, "ratio": None, "limit": limit, "holds": None,
                  "ratio_of": f"polytape-numpy / numpy {key}"}
         if memory is None:
             entry["note"] = "big_chain was not run"
         else:
             r = memory["ratios"].get(f"polytape-numpy/numpy {key}")
-            entry.update(ratio=r, holds=None if r is None else r <= MEMORY_LIMIT)
+            entry.update(ratio=r, holds=None if r is None else r <= limit)
         out.append(entry)
     if memory is not None and "polytape-numpy" in memory:
         retained = memory["polytape-numpy"]["retained"]
