@@ -8,6 +8,7 @@ imports torch, which is why only the plugin's factory imports it.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable
 from typing import Any
@@ -77,6 +78,7 @@ class TorchBackend(Backend):
         self._default = _CPU
         kernels = make_kernels(self._creation_device)
         self.kernels = {name: _numpy_error_types(name, fn) for name, fn in kernels.items()}
+        self._constants: dict[tuple, torch.Tensor] = {}  # (value, dtype, device) -> 0-d element
 
     # -- availability and devices -------------------------------------------------------------
     def is_available(self) -> tuple[bool, str]:
@@ -150,10 +152,22 @@ class TorchBackend(Backend):
     def constant_like(self, value: float, like: Any) -> Any:
         """``value`` in ``like``'s shape, dtype and device, as a broadcast view of one element.
 
-        torch refuses in-place writes to such a view, and kernels never write their inputs.
+        torch refuses in-place writes to a view whose elements share memory, and kernels never
+        write their inputs, so such views share one cached element per (value, dtype, device)
+        (``torch.full`` costs more than the op reading it). A result of one element or none,
+        which torch would let anyone write, gets an element of its own.
         """
-        one = torch.full((), value, dtype=like.dtype, device=like.device)
-        return one.expand(like.shape) if like.ndim else one
+        if like.numel() <= 1:
+            one = torch.full((), value, dtype=like.dtype, device=like.device)
+            return one.expand(like.shape) if like.ndim else one
+        cacheable = value == value and (value != 0 or math.copysign(1.0, value) > 0)
+        key = (value, like.dtype, like.device)
+        one = self._constants.get(key) if cacheable else None
+        if one is None:
+            one = torch.full((), value, dtype=like.dtype, device=like.device)
+            if cacheable:
+                self._constants[key] = one
+        return one.expand(like.shape)
 
     def synchronize(self) -> None:
         """Wait for queued work on every CUDA/MPS device torch has started."""

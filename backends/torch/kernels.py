@@ -60,7 +60,7 @@ def relu_backward(g: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     if x.dtype is torch.bool or g.dtype != x.dtype or x.device.type != "cpu":
         return where(x > 0, g, g.new_zeros(()))
     if x.is_floating_point():
-        total = x.sum()
+        total = x.sum().item()  # a Python float: comparing it costs no tensor op
         if total != total:
             return where(x > 0, g, g.new_zeros(()))
     return torch.ops.aten.threshold_backward(g, x, 0)
@@ -284,6 +284,18 @@ def index_add(base: torch.Tensor, values: torch.Tensor, index: Any) -> torch.Ten
     return flat.reshape(base.shape)
 
 
+def _sum(x: torch.Tensor, axis: Any = None, keepdims: bool = False) -> torch.Tensor:
+    """The shared table's ``sum`` (input dtype kept, ``axis=()`` reduces nothing) in one call
+    to ``torch.sum``: every backward pass sums gradients back to their inputs' shapes, and
+    the table's two Python layers over it cost as much as a small sum."""
+    if axis is None:
+        out = torch.sum(x, dtype=x.dtype)
+        return out.reshape((1,) * x.ndim) if keepdims else out
+    if axis == ():
+        return x
+    return torch.sum(x, axis, dtype=x.dtype, keepdim=keepdims)
+
+
 def _zero(x: torch.Tensor) -> torch.Tensor:
     # softplus's 0 as a tensor on x's device: torch.logaddexp takes no Python number.
     return x.new_zeros(())
@@ -313,7 +325,7 @@ def make_kernels(device: Callable[[], torch.device]) -> dict[str, Kernel]:
     ``device()`` (the device polytape's backend selection chose for this backend)."""
     return {
         **array_api_kernels(compat_torch, device=device, zero=_zero), **_NATIVE,
-        "relu": _relu, "relu_backward": relu_backward, "abs": _abs, "sign": _sign,
+        "sum": _sum, "relu": _relu, "relu_backward": relu_backward, "abs": _abs, "sign": _sign,
         "power": _power, "where": where, "matmul": _matmul, "einsum": _einsum,
         "floor_divide": partial(_integer_by_zero_is_zero, torch.floor_divide),
         "remainder": _remainder, "log1p": _log1p, "arccos": _arccos,

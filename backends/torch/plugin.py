@@ -25,3 +25,14 @@ def polytape_register_backends(registry):
     registry.add(BackendInfo(name="torch", factory=_make, priority=50,
                              description="PyTorch tensors on any device torch has "
                                          "(torch autograd off; polytape's tape differentiates)"))
+
+
+@hookimpl
+def polytape_compile_plan(backend, plan):
+    """The torch backend's plans as TorchScript graphs (``.plan``); None for other backends
+    and for plans it cannot take (the plain replay runs those)."""
+    if backend.name != "torch":
+        return None
+    from .plan import compile_plan
+
+    return compile_plan(plan)
