@@ -14,13 +14,19 @@ ops), so every plan gets an answer, and the same one.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable
 from typing import Any
 
 from .function import ConcreteFunction
 from .tensor import Tensor, Variable
 
-__all__ = ["batched_replay", "NotBatchable"]
+__all__ = ["batched_replay", "NotBatchable", "fallbacks"]
+
+# Why each plan that could not be batched was replayed once per example instead (its
+# NotBatchable message), most recent last, the last few only: tests and benchmarks read it
+# to see that a derivative really ran as one batched pass (the two paths give one answer).
+fallbacks: collections.deque[str] = collections.deque(maxlen=32)
 
 # Elementwise kernels the op table does not declare elementwise (no derivative rule to
 # derive, but they broadcast all the same): comparisons and the like.
@@ -68,14 +74,14 @@ def batched_replay(concrete: ConcreteFunction, values: list[Any], batched: list[
                 env[out] = (_batched_op(op, be, ins, attrs or {}, n), True)
         else:
             raise NotBatchable("an effect")
-    return [_batch_of(*env[ref], be, n) for kind, ref, be in concrete.outputs if kind == "s"]
+    return [_batch_of(*env[ref], be.kernels, n) for kind, ref, be in concrete.outputs if kind == "s"]
 
 
-def _batch_of(arr: Any, batched: bool, be: Any, n: int) -> Any:
-    """``arr`` with a leading batch axis (the same value for every example if not batched)."""
+def _batch_of(arr: Any, batched: bool, k: Any, n: int) -> Any:
+    """``arr`` with a leading batch axis (the same value for every example if not batched;
+    ``k``: the backend's kernels)."""
     if batched:
         return arr
-    k = be.kernels
     return k["broadcast_to"](k["expand_dims"](arr, axis=0), shape=(n, *tuple(arr.shape)))
 
 
@@ -86,37 +92,273 @@ def _batched_op(op: Any, be: Any, ins: list[tuple[Any, bool]], attrs: dict, n: i
         rank = max(len(a.shape) - b for a, b in ins)
         arrays = [_padded(k, a, rank) if b else a for a, b in ins]
         return k[name](*arrays, **attrs)
-    if len(ins) == 1:
-        (a, _), = ins
-        per = len(a.shape) - 1
-        if name in _REDUCTIONS and set(attrs) <= {"axis", "keepdims"}:
-            axis = attrs.get("axis")
-            axes = tuple(range(1, per + 1)) if axis is None else _shifted(axis)
-            return k[name](a, **{**attrs, "axis": axes})
-        if name in _ALONG_AXIS and attrs.get("axis") is not None:
-            return k[name](a, **{**attrs, "axis": _shifted(attrs["axis"])})
-        if name == "transpose" and set(attrs) == {"axes"}:
-            return k[name](a, axes=(0, *(x + 1 for x in attrs["axes"])))
-        if name == "reshape" and set(attrs) == {"shape"}:
-            return k[name](a, shape=(n, *attrs["shape"]))
-        if name == "broadcast_to" and set(attrs) == {"shape"}:
-            shape = tuple(attrs["shape"])
-            return k[name](_padded(k, a, len(shape)), shape=(n, *shape))
-        if name in ("expand_dims", "squeeze") and set(attrs) == {"axis"}:
-            return k[name](a, axis=_shifted(attrs["axis"]))
-        if name == "getitem" and set(attrs) == {"index"}:
-            index = attrs["index"] if isinstance(attrs["index"], tuple) else (attrs["index"],)
-            if all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in index):
-                return k[name](a, index=(slice(None), *index))  # basic indexing only
-    if name == "matmul" and not attrs:
-        return _batched_matmul(k, ins)
-    raise NotBatchable(name)
+    rule = BATCHING.get(name)
+    if rule is None:
+        raise NotBatchable(name)
+    return rule(k[name], k, ins, attrs, n)
+
+
+# -- batching rules: one per op (as core/derivatives.py declares one VJP per op) -------------
+# ``rule(kernel, kernels, ins, attrs, n)`` gets the op's kernel, the backend's kernels and
+# each input as ``(array, batched)`` (at least one is batched: it carries a leading batch
+# axis of ``n`` examples) and returns the batched result. A rule raises NotBatchable for a
+# call it does not cover (the plan is then replayed once per example).
+BatchingRule = Callable[[Any, Any, list, dict, int], Any]
+BATCHING: dict[str, BatchingRule] = {}
+
+
+def batching(*names: str) -> Callable[[BatchingRule], BatchingRule]:
+    """Declare the decorated function the batching rule of the ops ``names``."""
+    def declare(rule: BatchingRule) -> BatchingRule:
+        for name in names:
+            BATCHING[name] = rule
+        return rule
+    return declare
+
+
+def _one(ins: list[tuple[Any, bool]], attrs: dict, allowed: set[str]) -> Any:
+    """The single (batched) input of a one-input op called with only ``allowed`` attributes."""
+    if len(ins) != 1 or not set(attrs) <= allowed:
+        raise NotBatchable("an unexpected call")
+    return ins[0][0]
+
+
+def _all_batched(k: Any, ins: list[tuple[Any, bool]], n: int) -> list[Any]:
+    """Every input with the batch axis (the unbatched ones broadcast: views, no copies)."""
+    return [_batch_of(a, b, k, n) for a, b in ins]
+
+
+def _example_rank(a: Any) -> int:
+    return len(a.shape) - 1
+
+
+@batching(*_REDUCTIONS)
+def _reduction(kernel: Any, k: Any, ins: list, attrs: dict, n: int) -> Any:
+    a = _one(ins, attrs, {"axis", "keepdims"})
+    axis = attrs.get("axis")
+    axes = tuple(range(1, _example_rank(a) + 1)) if axis is None else _shifted(axis)
+    return kernel(a, **{**attrs, "axis": axes})
+
+
+@batching(*_ALONG_AXIS, "flip", "fftn", "ifftn", "rfftn", "irfftn", "expand_dims", "squeeze")
+def _axis_attribute(kernel: Any, k: Any, ins: list, attrs: dict, n: int) -> Any:
+    # The op acts on the axes it names (all of the example's when None): shift them.
+    a = _one(ins, attrs, {"axis", "axes", "reverse", "s", "norm"})
+    key = "axes" if "axes" in attrs else "axis"
+    axis = attrs.get(key)
+    axes = tuple(range(1, _example_rank(a) + 1)) if axis is None else _shifted(axis)
+    return kernel(a, **{**attrs, key: axes})
+
+
+@batching("transpose")
+def _transpose(kernel: Any, k: Any, ins: list, attrs: dict, n: int) -> Any:
+    a = _one(ins, attrs, {"axes"})
+    return kernel(a, axes=(0, *(x + 1 for x in attrs["axes"])))
+
+
+@batching("reshape")
+def _reshape(kernel: Any, k: Any, ins: list, attrs: dict, n: int) -> Any:
+    a = _one(ins, attrs, {"shape"})
+    return kernel(a, shape=(n, *attrs["shape"]))
+
+
+@batching("broadcast_to")
+def _broadcast_to(kernel: Any, k: Any, ins: list, attrs: dict, n: int) -> Any:
+    a = _one(ins, attrs, {"shape"})
+    shape = tuple(attrs["shape"])
+    return kernel(_padded(k, a, len(shape)), shape=(n, *shape))
+
+
+@batching("tile")
+def _tile(kernel: Any, k: Any, ins: list, attrs: dict, n: int) -> Any:
+    a = _one(ins, attrs, {"reps"})
+    reps = tuple(attrs["reps"]) if not isinstance(attrs["reps"], int) else (attrs["reps"],)
+    a = _padded(k, a, len(reps))  # NumPy pads the shorter of shape and reps with leading 1s
+    return kernel(a, reps=(1,) * (len(a.shape) - len(reps)) + reps)
+
+
+@batching("pad")
+def _pad(kernel: Any, k: Any, ins: list, attrs: dict, n: int) -> Any:
+    a = _one(ins, attrs, {"pad_width", "constant_value"})
+    return kernel(a, **{**attrs, "pad_width": ((0, 0), *attrs["pad_width"])})
+
+
+@batching("concat", "stack")
+def _joined(kernel: Any, k: Any, ins: list, attrs: dict, n: int) -> Any:
+    if set(attrs) != {"axis"}:
+        raise NotBatchable("an unexpected call")
+    return kernel(*_all_batched(k, ins, n), axis=_shifted(attrs["axis"]))
+
+
+@batching("einsum")
+def _einsum(kernel: Any, k: Any, ins: list, attrs: dict, n: int) -> Any:
+    # Subscripts arrive canonical (explicit output, no ellipsis): the batch axis is one more
+    # letter, on the batched operands and the output.
+    inputs, output = attrs["subscripts"].split("->")
+    used = set(attrs["subscripts"])
+    letter = next(c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA"
+                  if c not in used)
+    terms = [letter + t if b else t for t, (_, b) in zip(inputs.split(","), ins)]
+    return kernel(*(a for a, _ in ins), subscripts=",".join(terms) + "->" + letter + output)
+
+
+@batching("matmul")
+def _matmul(kernel: Any, k: Any, ins: list, attrs: dict, n: int) -> Any:
+    if attrs:
+        raise NotBatchable("matmul")
+    (x, bx), (y, by) = ins
+    rx, ry = len(x.shape) - bx, len(y.shape) - by
+    if rx >= 2 and ry >= 2:
+        rank = max(rx, ry)
+        # matmul broadcasts its leading axes: the batch axis is one more of them.
+        return kernel(_padded(k, x, rank) if bx else x, _padded(k, y, rank) if by else y)
+    if bx and not by and rx == 1 and ry == 2:
+        return kernel(x, y)                                        # (n, i) @ (i, j)
+    if by and not bx and ry == 1 and rx == 2:
+        return kernel(y, k["transpose"](x, axes=(1, 0)))           # rows: (n, j) @ (j, i)
+    if bx and by and rx == 1 and ry == 1:
+        return k["sum"](k["multiply"](x, y), axis=(1,), keepdims=False)
+    raise NotBatchable("matmul")
+
+
+@batching("solve")
+def _solve(kernel: Any, k: Any, ins: list, attrs: dict, n: int) -> Any:
+    # B is (..., n, k) (the front end made a vector a column): solve broadcasts its leading
+    # axes as matmul does.
+    rank = max(len(a.shape) - b for a, b in ins)
+    return kernel(*(_padded(k, a, rank) if b else a for a, b in ins), **attrs)
+
+
+# Indexing. Batched, the index gets a leading full slice. NumPy (and torch) put the axes of
+# the advanced (array) indices where the first of them stands when they are adjacent, but
+# first of all when they are separated (ints count as advanced then): the batch axis is
+# then behind them and must be moved.
+def _advanced(index: tuple) -> tuple[bool, int]:
+    """Whether ``index``'s advanced indices are separated, and their broadcast rank."""
+    arrays = [i for i, p in enumerate(index) if not (p is None or p is Ellipsis or isinstance(
+        p, (slice, int)))]
+    if not arrays:
+        return False, 0
+    positions = [i for i, p in enumerate(index) if i in arrays or (
+        isinstance(p, int) and not isinstance(p, bool))]
+    separated = positions[-1] - positions[0] + 1 != len(positions)
+    rank = max(1 if _is_mask(index[i]) else len(index[i].shape) for i in arrays)
+    return separated, rank
+
+
+def _is_mask(p: Any) -> bool:
+    return str(p.dtype) in ("bool", "torch.bool")
+
+
+def _indexed_rank(rank: int, index: tuple) -> int:
+    """The rank of ``x[index]`` for an ``x`` of rank ``rank``."""
+    arrays = [p for p in index if not (p is None or p is Ellipsis or isinstance(p, (slice, int)))]
+    consumed = sum(isinstance(p, int) for p in index) + sum(
+        len(p.shape) if _is_mask(p) else 1 for p in arrays)
+    return rank - consumed + sum(p is None for p in index) + (_advanced(index)[1] if arrays else 0)
+
+
+def _index_tuple(attrs: dict) -> tuple:
+    index = attrs["index"]
+    return index if isinstance(index, tuple) else (index,)
+
+
+def _moved(k: Any, a: Any, source: int, dest: int) -> Any:
+    axes = list(range(len(a.shape)))
+    axes.insert(dest, axes.pop(source))
+    return k["transpose"](a, axes=tuple(axes))
+
+
+@batching("getitem")
+def _getitem(kernel: Any, k: Any, ins: list, attrs: dict, n: int) -> Any:
+    a = _one(ins, attrs, {"index"})
+    index = _index_tuple(attrs)
+    out = kernel(a, index=(slice(None), *index))
+    separated, rank = _advanced(index)
+    return _moved(k, out, rank, 0) if separated else out
+
+
+@batching("index_add")
+def _index_add(kernel: Any, k: Any, ins: list, attrs: dict, n: int) -> Any:
+    (base, bb), (values, bv) = ins
+    if set(attrs) != {"index"}:
+        raise NotBatchable("index_add")
+    index = _index_tuple(attrs)
+    base = _batch_of(base, bb, k, n)
+    separated, rank = _advanced(index)
+    if separated or bv:
+        # The values in the layout base[batched index] has: every example's, batch axis
+        # where that layout puts it.
+        target = _indexed_rank(_example_rank(base), index)
+        values = _padded(k, _batch_of(values, bv, k, n), target)
+        if separated:
+            values = _moved(k, values, 0, rank)
+    return kernel(base, values, index=(slice(None), *index))
+# Convolution and pooling (NHWC data, HWIO filters). Their examples are batches already:
+# a batched data input folds the batch axis into N; a batched filter (or, for the filter
+# gradient, one batched operand) folds it into a channel axis, whose entries the op keeps
+# apart.
+def _fold(k: Any, a: Any) -> Any:
+    shape = tuple(a.shape)
+    return k["reshape"](a, shape=(shape[0] * shape[1], *shape[2:]))
+
+
+def _unfold(k: Any, a: Any, n: int) -> Any:
+    shape = tuple(a.shape)
+    return k["reshape"](a, shape=(n, shape[0] // n, *shape[1:]))
+
+
+def _into_channels(k: Any, a: Any, axis: int) -> Any:
+    """Batched ``a`` with its batch axis merged into example axis ``axis`` (batch-major)."""
+    moved = _moved(k, a, 0, axis)  # the batch axis just before ``axis``
+    shape = tuple(moved.shape)
+    return k["reshape"](moved, shape=(*shape[:axis], shape[axis] * shape[axis + 1],
+                                      *shape[axis + 2:]))
+
+
+def _out_of_channels(k: Any, a: Any, axis: int, n: int) -> Any:
+    shape = tuple(a.shape)
+    split = k["reshape"](a, shape=(*shape[:axis], n, shape[axis] // n, *shape[axis + 1:]))
+    return _moved(k, split, axis, 0)
+
+
+@batching("max_pool2d", "max_pool2d_grad", "max_pool2d_grad_grad", "avg_pool2d",
+          "avg_pool2d_grad")
+def _pooling(kernel: Any, k: Any, ins: list, attrs: dict, n: int) -> Any:
+    # Every input is NHWC data (the pooled input and gradients of its shape or the output's).
+    return _unfold(k, kernel(*(_fold(k, a) for a in _all_batched(k, ins, n)), **attrs), n)
+
+
+@batching("conv2d", "conv2d_transpose")
+def _convolution(kernel: Any, k: Any, ins: list, attrs: dict, n: int) -> Any:
+    (x, bx), (w, bw) = ins
+    if not bw:
+        return _unfold(k, kernel(_fold(k, x), w, **attrs), n)
+    if bx:
+        raise NotBatchable("a convolution with both operands batched")
+    # The output channels are the filters' O for conv2d, their I for conv2d_transpose
+    # (the one given an input_size).
+    axis = 2 if "input_size" in attrs else 3
+    return _out_of_channels(k, kernel(x, _into_channels(k, w, axis), **attrs), 3, n)
+
+
+@batching("conv2d_backprop_filter")
+def _filter_gradient(kernel: Any, k: Any, ins: list, attrs: dict, n: int) -> Any:
+    (x, bx), (dy, bdy) = ins
+    if bx and bdy:
+        raise NotBatchable("conv2d_backprop_filter with both operands batched")
+    if bdy:  # the gradient's O channels
+        return _out_of_channels(k, kernel(x, _into_channels(k, dy, 3), **attrs), 3, n)
+    return _out_of_channels(k, kernel(_into_channels(k, x, 3), dy, **attrs), 2, n)
 
 
 def _shifted(axis: Any) -> Any:
+    """Axes of an example as axes of the batch (counted from the end, they stay)."""
     if axis is None:
         raise NotBatchable("axis=None")
-    return axis + 1 if isinstance(axis, int) else tuple(x + 1 for x in axis)
+    if isinstance(axis, int):
+        return axis + 1 if axis >= 0 else axis
+    return tuple(x + 1 if x >= 0 else x for x in axis)
 
 
 def _padded(k: Any, a: Any, rank: int) -> Any:
@@ -126,22 +368,6 @@ def _padded(k: Any, a: Any, rank: int) -> Any:
     if missing <= 0:
         return a
     return k["reshape"](a, shape=(shape[0], *(1,) * missing, *shape[1:]))
-
-
-def _batched_matmul(k: Any, ins: list[tuple[Any, bool]]) -> Any:
-    (x, bx), (y, by) = ins
-    rx, ry = len(x.shape) - bx, len(y.shape) - by
-    if rx >= 2 and ry >= 2:
-        rank = max(rx, ry)
-        # matmul broadcasts its leading axes: the batch axis is one more of them.
-        return k["matmul"](_padded(k, x, rank) if bx else x, _padded(k, y, rank) if by else y)
-    if bx and not by and rx == 1 and ry == 2:
-        return k["matmul"](x, y)                                   # (n, i) @ (i, j)
-    if by and not bx and ry == 1 and rx == 2:
-        return k["matmul"](y, k["transpose"](x, axes=(1, 0)))      # rows: (n, j) @ (j, i)
-    if bx and by and rx == 1 and ry == 1:
-        return k["sum"](k["multiply"](x, y), axis=(1,), keepdims=False)
-    raise NotBatchable("matmul")
 
 
 def vectorized(concrete: ConcreteFunction, params: list[Any], batched: list[bool],
@@ -154,7 +380,8 @@ def vectorized(concrete: ConcreteFunction, params: list[Any], batched: list[bool
             raise NotBatchable("an output that is not a tensor")
     try:
         slots = batched_replay(concrete, values, batched, n)
-    except NotBatchable:
+    except NotBatchable as exc:
+        fallbacks.append(str(exc))
         be = next(p._backend for p, b in zip(params, batched) if b)
         k = be.kernels
         rows = []
@@ -166,7 +393,7 @@ def vectorized(concrete: ConcreteFunction, params: list[Any], batched: list[bool
     it = iter(slots)
     # Outputs the trace found constant (a gradient that does not depend on the seed): the
     # same value for every example.
-    return [next(it) if kind == "s" else _batch_of(value._data, False, value._backend, n)
+    return [next(it) if kind == "s" else _batch_of(value._data, False, value._backend.kernels, n)
             for kind, value, _ in concrete.outputs]
 
 

@@ -892,3 +892,25 @@ def test_batch_jacobian_is_the_per_example_block(backend: str, c: Case, k: int) 
     blocks = full.reshape(b, -1, b, math.prod(x.shape[1:]))
     for i in range(b):
         np.testing.assert_allclose(batch[i].reshape(blocks.shape[1], -1), blocks[i, :, i, :], atol=1e-12)
+
+
+@pytest.mark.parametrize(("c", "k"), JAC_PARAMS)
+def test_vectorized_jacobian_is_one_batched_pass(backend: str, c: Case, k: int) -> None:
+    # Every differentiable op has a batching rule for its backward pass (core/vectorize.py):
+    # the vectorized Jacobian equals the row-by-row loop and never fell back to replaying
+    # the plan once per row.
+    from polytape import vectorize
+
+    xs, _, _ = _problem(c, k)
+    ts = _tensors(c, xs, backend)
+    with pt.GradientTape(persistent=True) as tape:
+        tape.watch(ts)
+        out = c.fn(*ts)
+    vectorize.fallbacks.clear()
+    fast = tape.jacobian(out, ts, unconnected_gradients="zero")
+    assert list(vectorize.fallbacks) == []
+    slow = tape.jacobian(out, ts, unconnected_gradients="zero", experimental_use_pfor=False)
+    for a, b in zip(fast, slow):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_allclose(np.asarray(a.numpy(), dtype=np.float64),
+                                   np.asarray(b.numpy(), dtype=np.float64), rtol=1e-12, atol=1e-13)
