@@ -33,7 +33,9 @@ fallbacks: collections.deque[str] = collections.deque(maxlen=32)
 _ELEMENTWISE = frozenset({
     "equal", "not_equal", "greater", "greater_equal", "less", "less_equal", "logical_and",
     "logical_or", "logical_xor", "logical_not", "sign", "floor", "ceil", "round", "trunc",
-    "isnan", "isinf", "isfinite", "signbit", "remainder", "floor_divide"})
+    "isnan", "isinf", "isfinite", "signbit", "remainder", "floor_divide",
+    # elementwise, but not holomorphic (so their derivatives are declared one by one)
+    "abs", "real", "imag", "conj"})
 # Ops whose only shape attribute is ``axis`` (None: every axis of a reduction).
 _REDUCTIONS = frozenset({"sum", "mean", "prod", "max", "min", "logsumexp"})
 _ALONG_AXIS = frozenset({"softmax", "log_softmax", "cumsum", "argmax", "argmin"})
@@ -208,17 +210,29 @@ def _matmul(kernel: Any, k: Any, ins: list, attrs: dict, n: int) -> Any:
         raise NotBatchable("matmul")
     (x, bx), (y, by) = ins
     rx, ry = len(x.shape) - bx, len(y.shape) - by
-    if rx >= 2 and ry >= 2:
-        rank = max(rx, ry)
-        # matmul broadcasts its leading axes: the batch axis is one more of them.
-        return kernel(_padded(k, x, rank) if bx else x, _padded(k, y, rank) if by else y)
-    if bx and not by and rx == 1 and ry == 2:
-        return kernel(x, y)                                        # (n, i) @ (i, j)
-    if by and not bx and ry == 1 and rx == 2:
-        return kernel(y, k["transpose"](x, axes=(1, 0)))           # rows: (n, j) @ (j, i)
     if bx and by and rx == 1 and ry == 1:
         return k["sum"](k["multiply"](x, y), axis=(1,), keepdims=False)
-    raise NotBatchable("matmul")
+    # A vector operand is a one-row (x) or one-column (y) matrix, its axis dropped after;
+    # matrices then broadcast their leading axes, and the batch axis is one more of them.
+    if rx == 1:
+        x, rx = k["expand_dims"](x, axis=-2), 2
+    if ry == 1:
+        y, ry = k["expand_dims"](y, axis=-1), 2
+    rank = max(rx, ry)
+    out = kernel(_padded(k, x, rank) if bx else x, _padded(k, y, rank) if by else y)
+    if len(ins[1][0].shape) - by == 1:
+        out = k["squeeze"](out, axis=-1)
+    if len(ins[0][0].shape) - bx == 1:
+        out = k["squeeze"](out, axis=-2)
+    return out
+
+
+@batching("inv", "det", "slogdet", "cholesky", "eigh", "qr", "svd", "pinv", "matrix_rank")
+def _matrix_function(kernel: Any, k: Any, ins: list, attrs: dict, n: int) -> Any:
+    # Linear algebra on the last two axes broadcasts over the others: the batch axis is one.
+    if len(ins) != 1:
+        raise NotBatchable("an unexpected call")
+    return kernel(ins[0][0], **attrs)
 
 
 @batching("solve")
