@@ -18,6 +18,7 @@ import collections
 from collections.abc import Callable
 from typing import Any
 
+from . import nest, tracing
 from .function import ConcreteFunction
 from .tensor import Tensor, Variable
 
@@ -46,13 +47,17 @@ class NotBatchable(Exception):
 
 
 def batched_replay(concrete: ConcreteFunction, values: list[Any], batched: list[bool],
-                   n: int) -> list[Any]:
+                   n: int, traced: bool = False) -> list[Any]:
     """The output arrays of ``concrete``'s plan run on a batch of ``n`` examples.
 
     ``values`` are its parameters' arrays (variables: the variables), ``batched`` says which
     carry a leading batch axis. Each output has one (broadcast if it does not depend on a
     batched parameter). Raises :class:`NotBatchable` for a plan no rules cover.
+
+    ``traced``: the values are tensors and every kernel runs as a polytape op, so that the
+    running ``pt.function`` trace records the batched pass as steps of its plan.
     """
+    kernels = _traced_kernels if traced else _backend_kernels
     env: dict[int, tuple[Any, bool]] = {}
     for slot, value, b in zip(concrete.parameters, values, batched):
         if slot is None:
@@ -65,18 +70,45 @@ def batched_replay(concrete: ConcreteFunction, values: list[Any], batched: list[
         if kind == "read":
             _, vref, out = step
             var = values[vref[1]] if vref[0] == "p" else vref[1]
-            env[out] = (var._data, False)
+            env[out] = (var if traced else var._data, False)  # traced: the trace reads it
         elif kind == "op":
             _, op, be, refs, attrs, out = step
             ins = [env[r[1]] if r[0] == "s" else (r[1], False) for r in refs]
+            k = kernels(be)
             if not any(b for _, b in ins):
                 arrays = [a for a, _ in ins]
-                env[out] = (be.kernels[op.name](*arrays, **(attrs or {})), False)
+                env[out] = (k[op.name](*arrays, **(attrs or {})), False)
             else:
-                env[out] = (_batched_op(op, be, ins, attrs or {}, n), True)
+                env[out] = (_batched_op(op, k, ins, attrs or {}, n), True)
         else:
             raise NotBatchable("an effect")
-    return [_batch_of(*env[ref], be.kernels, n) for kind, ref, be in concrete.outputs if kind == "s"]
+    return [_batch_of(*env[ref], kernels(be), n)
+            for kind, ref, be in concrete.outputs if kind == "s"]
+
+
+def _backend_kernels(be: Any) -> Any:
+    return be.kernels
+
+
+class _traced_kernels:  # noqa: N801  (used as a function: kernels(be)[name])
+    """A backend's kernels by name, run as polytape ops (recorded by a running trace)."""
+
+    __slots__ = ("be",)
+
+    def __init__(self, be: Any) -> None:
+        self.be = be
+
+    def __getitem__(self, name: str) -> Callable[..., Tensor]:
+        from .dispatch import run
+        from .optable import OPS
+        from .tensor import wrap
+
+        op, be = OPS[name], self.be
+
+        def call(*xs: Any, **attrs: Any) -> Tensor:
+            ts = tuple(x if isinstance(x, Tensor) else wrap(x, be) for x in xs)
+            return run(op, be, ts, tuple(t._data for t in ts), attrs or None)
+        return call
 
 
 def _batch_of(arr: Any, batched: bool, k: Any, n: int) -> Any:
@@ -87,9 +119,8 @@ def _batch_of(arr: Any, batched: bool, k: Any, n: int) -> Any:
     return k["broadcast_to"](k["expand_dims"](arr, axis=0), shape=(n, *tuple(arr.shape)))
 
 
-def _batched_op(op: Any, be: Any, ins: list[tuple[Any, bool]], attrs: dict, n: int) -> Any:
+def _batched_op(op: Any, k: Any, ins: list[tuple[Any, bool]], attrs: dict, n: int) -> Any:
     name = op.name
-    k = be.kernels
     if op.elementwise or name in _ELEMENTWISE:
         rank = max(len(a.shape) - b for a, b in ins)
         arrays = [_padded(k, a, rank) if b else a for a, b in ins]
@@ -387,28 +418,53 @@ def _padded(k: Any, a: Any, rank: int) -> Any:
 def vectorized(concrete: ConcreteFunction, params: list[Any], batched: list[bool],
                n: int) -> list[Any]:
     """:func:`batched_replay`, or the plan replayed once per example when it is not
-    batchable; output arrays with a leading batch axis either way."""
-    values = [p if isinstance(p, Variable) else p._data for p in params]
+    batchable; output arrays with a leading batch axis either way.
+
+    ``concrete.captures`` (tensors of an enclosing trace) are appended to ``params``,
+    unbatched. A trace running in this thread records the work as ops of its plan, and the
+    outputs are then tensors of it.
+    """
+    from . import ops
+
+    traced = tracing.active and tracing.current() is not None
+    params = list(params) + list(concrete.captures)
+    batched = list(batched) + [False] * len(concrete.captures)
+    if traced:
+        values = list(params)
+    else:
+        values = [p if isinstance(p, Variable) else p._data for p in params]
     for kind, value, _ in concrete.outputs:
         if kind != "s" and not isinstance(value, Tensor):
             raise NotBatchable("an output that is not a tensor")
     try:
-        slots = batched_replay(concrete, values, batched, n)
+        slots = batched_replay(concrete, values, batched, n, traced)
     except NotBatchable as exc:
         fallbacks.append(str(exc))
         be = next(p._backend for p, b in zip(params, batched) if b)
-        k = be.kernels
-        rows = []
-        for i in range(n):
-            args = [k["getitem"](v, index=(i,)) if b else v for v, b in zip(values, batched)]
-            rows.append(list(concrete.replay(*args)))
-        slots = [k["stack"](*(r[j] for r in rows), axis=0) for j in range(len(rows[0]))] \
-            if rows and rows[0] else []
+        if traced:
+            rows = []
+            for i in range(n):
+                args = [v[i] if b else v for v, b in zip(params, batched)]
+                leaves = nest.flatten(concrete.run_recorded(args))
+                rows.append([leaf for leaf, (kind, _, _) in zip(leaves, concrete.outputs)
+                             if kind == "s"])
+            slots = [ops.stack([r[j] for r in rows]) for j in range(len(rows[0]))] \
+                if rows and rows[0] else []
+        else:
+            k = be.kernels
+            rows = []
+            for i in range(n):
+                args = [k["getitem"](v, index=(i,)) if b else v for v, b in zip(values, batched)]
+                rows.append(list(concrete.replay(*args)))
+            slots = [k["stack"](*(r[j] for r in rows), axis=0) for j in range(len(rows[0]))] \
+                if rows and rows[0] else []
     it = iter(slots)
     # Outputs the trace found constant (a gradient that does not depend on the seed): the
     # same value for every example.
-    return [next(it) if kind == "s" else _batch_of(value._data, False, value._backend.kernels, n)
-            for kind, value, _ in concrete.outputs]
+    return [next(it) if kind == "s" else _batch_of(
+        value if traced else value._data, False,
+        _traced_kernels(value._backend) if traced else value._backend.kernels, n)
+        for kind, value, _ in concrete.outputs]
 
 
 def vjp_rows(compute: Callable[[Tensor], list[Any]], target: Tensor, seeds: Any) -> list[Any]:
@@ -416,7 +472,9 @@ def vjp_rows(compute: Callable[[Tensor], list[Any]], target: Tensor, seeds: Any)
     ``seeds`` (a NumPy array of shape ``(n,) + target.shape``), as one batched pass.
 
     Returns per source a native array with a leading axis of ``n``, or None where the
-    gradient is None. The backward pass is traced once, on a zero seed.
+    gradient is None. The backward pass is traced once, on a zero seed. Inside a running
+    ``pt.function`` trace, the batched pass becomes steps of its plan and the results are
+    tensors of that trace.
     """
     from .creation import constant, zeros_like
     from .function import trace_function
@@ -429,7 +487,7 @@ def vjp_rows(compute: Callable[[Tensor], list[Any]], target: Tensor, seeds: Any)
         return [g for g in grads if g is not None]
 
     seed = zeros_like(target)
-    concrete, _ = trace_function(gradients, (seed,), {}, [seed])
+    concrete, _ = trace_function(gradients, (seed,), {}, [seed], capture=True)
     if not any(present):
         return [None] * len(present)
     batch = constant(seeds, dtype=target.dtype, backend=target._backend)
