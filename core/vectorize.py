@@ -4,12 +4,16 @@
 A function is traced once (:func:`polytape.function.trace_function`) on one example; its
 plan is then replayed with some parameters carrying a leading batch axis. Each kernel call
 of the plan gets a *batching rule*: elementwise ops broadcast (the per-example operands
-are padded to one rank, so NumPy broadcasting lines them up behind the batch axis);
-reductions, softmaxes, ``transpose``, ``reshape``, ``broadcast_to``, ``expand_dims`` and
-``squeeze`` shift their axes past the batch axis; ``matmul`` batches through its own
-broadcasting. A plan with an op no rule covers (indexing, scatter, concatenation...) or
-with an effect is replayed once per example instead (still with no dispatch between
-ops), so every plan gets an answer, and the same one.
+are padded to one rank, so NumPy broadcasting lines them up behind the batch axis); every
+other op has one rule in :data:`BATCHING`, declared with :func:`batching` (axes shifted
+past the batch axis, a leading full slice for indexing, one more ``einsum`` letter, the
+batch axis broadcast by ``matmul`` and the matrix functions or folded into a convolution's
+N or channels). A plan with an effect, or a step no rule covers, is replayed once per
+example instead (still with no dispatch between ops), so every plan gets an answer, and
+the same one; :data:`fallbacks` says why it happened.
+
+Inside a ``pt.function`` trace, the batched replay runs its kernels as polytape ops, so
+that the enclosing trace records it as steps of its plan (``traced=True``).
 """
 
 from __future__ import annotations
