@@ -194,11 +194,12 @@ def vectorized_map(fn: Callable[[Any], Any], elems: Any, fallback_to_while_loop:
     pfor, JAX's vmap).
 
     ``fn`` is traced on the first slice and its plan replayed with a leading batch axis
-    (:mod:`polytape.vectorize`: batching rules for elementwise ops, reductions, shape ops
-    and ``matmul``; a plan with other ops replays once per slice). Where the batch cannot
-    run on kernels -- a tape or accumulator records (the result must stay differentiable),
-    a ``pt.function`` is being traced, or ``fn`` branches on a tensor's value -- this is
-    :func:`map_fn`, slice by slice, with ``fallback_to_while_loop`` as TensorFlow's.
+    (:mod:`polytape.vectorize`: a batching rule per op; a plan with an effect, or a
+    convolution whose input and filter are both batched, replays once per slice). Inside a
+    ``pt.function`` trace the batched run is part of the plan. Where the batch cannot run
+    on kernels -- a tape or accumulator records (the result must stay differentiable) or
+    ``fn`` branches on a tensor's value -- this is :func:`map_fn`, slice by slice, with
+    ``fallback_to_while_loop`` as TensorFlow's.
 
     >>> import polytape as pt
     >>> pt.vectorized_map(lambda row: pt.sum(row * row), pt.constant([[1.0, 2.0], [3.0, 4.0]])).numpy()
@@ -211,12 +212,15 @@ def vectorized_map(fn: Callable[[Any], Any], elems: Any, fallback_to_while_loop:
     flat, n = _leading(elems, "vectorized_map")
     recording = dispatch._recording and (getattr(dispatch.local, "tapes", None)
                                          or getattr(dispatch.local, "accumulators", None))
-    if n == 0 or recording or (tracing.active and tracing.current() is not None):
+    if n == 0 or recording:
         return map_fn(fn, elems)
     first = _element(elems, flat, 0)
     params = nest.flatten(first)
     try:
-        concrete, result = trace_function(fn, (first,), {}, params, "vectorized_map")
+        # Inside a pt.function trace, the tensors fn uses of the enclosing function are
+        # captured, and the batched run becomes steps of its plan (vectorize.vectorized).
+        concrete, result = trace_function(fn, (first,), {}, params, "vectorized_map",
+                                          capture=True)
     except TracingError:
         if not fallback_to_while_loop:
             raise
@@ -226,7 +230,8 @@ def vectorized_map(fn: Callable[[Any], Any], elems: Any, fallback_to_while_loop:
             kind != "s" for kind, _, _ in concrete.outputs):
         return map_fn(fn, elems)  # a constant result: stacking the slices' results says it all
     arrays = vectorized(concrete, flat, [True] * len(flat), n)
-    out = [wrap(a, leaf._backend) for a, leaf in zip(arrays, leaves)]
+    out = [a if isinstance(a, Tensor) else wrap(a, leaf._backend)  # a tensor: traced
+           for a, leaf in zip(arrays, leaves)]
     return nest.pack_as(result, out)
 
 

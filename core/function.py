@@ -153,6 +153,11 @@ class Trace:
         self._keep: list[Any] = []              # every object whose id is a key above
         self.effects = 0
         self.custom_ops = 0                     # kernel-less ops (custom_gradient) met
+        # A trace run inside another (a batched derivative inside pt.function): tensors the
+        # enclosing traces compute become extra parameters, *captures*, instead of
+        # constants, so that the enclosing plan can pass them in (see trace_function).
+        self.parent: Trace | None = None
+        self.captures: list[tuple[int, Tensor]] = []  # (slot, tensor of an enclosing trace)
 
     # -- slots --------------------------------------------------------------------------------
     def _new_slot(self, t: Tensor) -> int:
@@ -174,6 +179,14 @@ class Trace:
             self._keep.append(t)
             return None
         return self._new_slot(t)
+
+    def _outer_knows(self, t: Tensor) -> bool:
+        trace = self.parent
+        while trace is not None:
+            if trace._slot_of(t) is not None:
+                return True
+            trace = trace.parent
+        return False
 
     def knows(self, t: Tensor) -> bool:
         """Whether ``t``'s value can change from call to call (a traced result or a variable)."""
@@ -203,7 +216,10 @@ class Trace:
         elif isinstance(x, Tensor):
             slot = self._slot_of(x)
             if slot is None:
-                return ("c", arr)  # a constant (or a cast of one)
+                if self.parent is None or not self._outer_knows(x):
+                    return ("c", arr)  # a constant (or a cast of one)
+                slot = self._new_slot(x)
+                self.captures.append((slot, x))
         else:
             return ("c", arr)  # a Python number, converted by the front end
         if arr is x._data:
@@ -539,6 +555,7 @@ class ConcreteFunction:
         # custom_gradient ran inside: a plan replays its value but not its own derivative, so
         # a call while a tape records runs the Python function itself (as eager code would).
         self.custom_derivatives = trace.custom_ops > 0
+        self.captures: list[Tensor] = []   # parameters captured from enclosing traces
 
     @property
     def replay(self) -> Callable:
@@ -611,10 +628,18 @@ class ConcreteFunction:
 
 
 def trace_function(fn: Callable[..., Any], args: tuple, kwargs: dict, params: list[Any],
-                   name: str = "") -> tuple[ConcreteFunction, Any]:
+                   name: str = "", capture: bool = False) -> tuple[ConcreteFunction, Any]:
     """Run ``fn(*args, **kwargs)`` eagerly under a new trace whose parameters are the tensors
-    and variables ``params``; returns the traced function and what ``fn`` returned."""
+    and variables ``params``; returns the traced function and what ``fn`` returned.
+
+    With ``capture``, inside a running trace, tensors that trace (or one enclosing it)
+    computed and ``fn`` uses are parameters too, after ``params``: the traced function's
+    ``captures`` lists them, for a caller that replays the plan as ops of the enclosing
+    trace (a batched derivative inside ``pt.function``, :mod:`polytape.vectorize`).
+    """
     trace = Trace()
+    if capture:
+        trace.parent = tracing.current()
     slots = tuple(trace.parameter(p, i) for i, p in enumerate(params))
     previous = tracing.started(trace)
     dispatch.recording_changed(+1)  # so that every op reaches the trace
@@ -624,7 +649,10 @@ def trace_function(fn: Callable[..., Any], args: tuple, kwargs: dict, params: li
     finally:
         dispatch.recording_changed(-1)
         tracing.stopped(previous)
-    return ConcreteFunction(trace, slots, outputs, result, name), result
+    concrete = ConcreteFunction(trace, slots + tuple(slot for slot, _ in trace.captures),
+                                outputs, result, name)
+    concrete.captures = [t for _, t in trace.captures]
+    return concrete, result
 
 
 # -- the public decorator --------------------------------------------------------------------------

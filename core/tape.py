@@ -418,11 +418,9 @@ class GradientTape:
 
 # -- helpers -------------------------------------------------------------------------------------
 def _may_vectorize() -> bool:
-    """Whether a Jacobian may batch its backward passes: not while anything records them (an
-    outer tape or accumulator, or a pt.function trace), since the batched pass runs on
-    kernels."""
-    if tracing.active and tracing.current() is not None:
-        return False
+    """Whether a Jacobian may batch its backward passes: not while a tape or accumulator
+    records them, since the batched pass runs on kernels (a pt.function trace records the
+    batched pass itself: core/vectorize.py)."""
     return not (dispatch._recording and (getattr(dispatch.local, "tapes", None)
                                          or getattr(dispatch.local, "accumulators", None)))
 
@@ -432,6 +430,8 @@ def _from_rows(g: Any, tshape: tuple[int, ...], source: Tensor, mode: str) -> An
         if mode == "zero":
             return zeros(tshape + source.shape, source.dtype, backend=source._backend)
         return None
+    if isinstance(g, Tensor):  # the rows of a pt.function trace
+        return ops.reshape(g, tuple(tshape) + tuple(source.shape))
     be = source._backend
     return wrap(be.kernels["reshape"](g, shape=tuple(tshape) + tuple(source.shape)), be)
 
@@ -440,11 +440,13 @@ def _from_batch_rows(g: Any, target: Tensor, source: Tensor) -> Tensor:
     shape = tuple(target.shape) + tuple(source.shape[1:])
     if g is None:
         return zeros(shape, target.dtype, backend=source._backend)
+    # g is (inner, b, ...source example): examples first, then the target's entries.
+    axes = (1, 0, *range(2, len(g.shape)))
+    if isinstance(g, Tensor):  # the rows of a pt.function trace
+        return ops.reshape(ops.transpose(g, axes), shape)
     be = source._backend
     k = be.kernels
-    # g is (inner, b, ...source example): examples first, then the target's entries.
-    g = k["transpose"](g, axes=(1, 0, *range(2, len(g.shape))))
-    return wrap(k["reshape"](g, shape=shape), be)
+    return wrap(k["reshape"](k["transpose"](g, axes=axes), shape=shape), be)
 
 
 def _creation_order(v: Variable) -> int:

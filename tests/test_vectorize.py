@@ -124,3 +124,112 @@ def test_hessian_is_batched_and_exact(be):
     h = pt.hessian(lambda z: pt.sum(pt.sin(z) * z * z) + 0.5 * pt.sum(z) ** 2, x)
     d = 2 * np.sin(xn) + 4 * xn * np.cos(xn) - xn ** 2 * np.sin(xn)
     np.testing.assert_allclose(h.numpy(), np.diag(d) + np.ones((4, 4)), rtol=1e-12)
+
+
+# -- inside pt.function: the batched pass is part of the plan ------------------------------------
+def _op_steps(fn, *args):
+    return [s[1].name for s in fn.get_concrete_function(*args).steps if s[0] == "op"]
+
+
+def _traced_jacobian(w, batch=False, pfor=True):
+    @pt.function
+    def jac(x):
+        with pt.GradientTape() as tape:
+            tape.watch(x)
+            y = pt.tanh(x @ w) * pt.sum(x, axis=-1, keepdims=True)
+        if batch:
+            return tape.batch_jacobian(y, x, experimental_use_pfor=pfor)
+        return tape.jacobian(y, x, experimental_use_pfor=pfor)
+    return jac
+
+
+def _eager_jacobian(w, x, batch=False):
+    with pt.GradientTape() as tape:
+        tape.watch(x)
+        y = pt.tanh(x @ w) * pt.sum(x, axis=-1, keepdims=True)
+    return tape.batch_jacobian(y, x) if batch else tape.jacobian(y, x)
+
+
+@pytest.mark.parametrize("batch", [False, True], ids=["jacobian", "batch_jacobian"])
+def test_traced_jacobian_equals_the_eager_one(be, batch):
+    from polytape import vectorize
+
+    w = pt.constant(_rand(3, 5, seed=7), dtype=pt.float64)
+    jac = _traced_jacobian(w, batch)
+    vectorize.fallbacks.clear()
+    for seed in (1, 2):  # the trace, then a replay on new values
+        x = pt.constant(_rand(2, 3, seed=seed), dtype=pt.float64)
+        got, want = jac(x), _eager_jacobian(w, x, batch)
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12, atol=1e-14)
+    assert jac.tracing_count == 1 and list(vectorize.fallbacks) == []
+
+
+def test_traced_jacobian_is_one_backward_pass_whatever_its_size(be):
+    # The plan of a traced jacobian has the forward pass and one batched backward pass: as
+    # many steps for 2 output rows as for 12, where the row-by-row loop grows with them.
+    w = pt.constant(_rand(3, 5, seed=7), dtype=pt.float64)
+    small, large = pt.zeros((2, 3), pt.float64), pt.zeros((12, 3), pt.float64)
+    fast = _op_steps(_traced_jacobian(w), small)
+    assert _op_steps(_traced_jacobian(w), large) == fast
+    loop_small = _op_steps(_traced_jacobian(w, pfor=False), small)
+    loop_large = _op_steps(_traced_jacobian(w, pfor=False), large)
+    assert len(loop_large) > 5 * len(loop_small) > 5 * len(fast) / 2
+    # the forward pass (matmul, tanh, sum, multiply), one backward pass, and assembling
+    assert fast[:4] == ["matmul", "tanh", "sum", "multiply"] and len(fast) <= 24
+
+
+def test_traced_jacobian_of_a_variable_reads_it_on_every_call(be):
+    v = pt.Variable(_rand(3, seed=4), dtype=pt.float64)
+
+    @pt.function
+    def jac(x):
+        with pt.GradientTape() as tape:
+            y = pt.sin(v * x) * pt.sum(v)
+        return tape.jacobian(y, v)
+
+    x = pt.constant(_rand(3, seed=5), dtype=pt.float64)
+    for _ in range(2):
+        with pt.GradientTape() as tape:
+            y = pt.sin(v * x) * pt.sum(v)
+        np.testing.assert_allclose(jac(x).numpy(), tape.jacobian(y, v).numpy(), rtol=1e-12)
+        v.assign(v * 2.0)
+
+
+def test_traced_hessian_is_batched_and_exact(be):
+    from polytape import vectorize
+
+    @pt.function
+    def hess(x):
+        return pt.hessian(lambda z: pt.sum(pt.sin(z) * z * z), x)
+
+    vectorize.fallbacks.clear()
+    for seed in (5, 6):
+        xn = _rand(4, seed=seed)
+        d = 2 * np.sin(xn) + 4 * xn * np.cos(xn) - xn ** 2 * np.sin(xn)
+        np.testing.assert_allclose(hess(pt.constant(xn, dtype=pt.float64)).numpy(), np.diag(d),
+                                   rtol=1e-12, atol=1e-14)
+    assert hess.tracing_count == 1 and list(vectorize.fallbacks) == []
+    # one batched Hessian-vector product: as many steps for 4 entries as for 9
+    assert _op_steps(hess, pt.zeros((4,), pt.float64)) == _op_steps(hess, pt.zeros((9,), pt.float64))
+
+
+def test_traced_vectorized_map_without_a_batching_rule_replays_per_example(be):
+    # A convolution of batched inputs by batched filters has no rule: inside a trace, the
+    # per-example replay is recorded op by op, and gives the same values.
+    from polytape import vectorize
+    from polytape.nn.convolution import conv2d
+
+    def fn(e):
+        x, w = e
+        return conv2d(x, w, strides=1, padding="VALID") * 2.0
+
+    xs = pt.constant(_rand(3, 1, 4, 4, 2, seed=8), dtype=pt.float64)
+    ws = pt.constant(_rand(3, 2, 2, 2, 3, seed=9), dtype=pt.float64)
+    traced = pt.function(lambda a, b: pt.vectorized_map(fn, (a, b)))
+    vectorize.fallbacks.clear()
+    got = traced(xs, ws)
+    assert list(vectorize.fallbacks) == ["a convolution with both operands batched"]
+    np.testing.assert_allclose(got.numpy(), pt.map_fn(fn, (xs, ws)).numpy(), rtol=1e-12)
+    np.testing.assert_allclose(traced(xs * 2.0, ws).numpy(),
+                               pt.map_fn(fn, (xs * 2.0, ws)).numpy(), rtol=1e-12)

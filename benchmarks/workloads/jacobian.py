@@ -1,7 +1,8 @@
 """A 64x64 Jacobian: ``d tanh(W @ x) / dx`` with ``W`` 64x64 and ``x`` 64 float32s.
 
 A tape computes it one row at a time (64 backward passes) unless the library
-vectorises over the rows; the closed form is ``(1 - y**2)[:, None] * W``.
+vectorises over the rows (polytape does, eager and under ``pt.function``); the closed
+form is ``(1 - y**2)[:, None] * W``.
 """
 
 from __future__ import annotations
@@ -26,8 +27,8 @@ def data() -> tuple[np.ndarray, np.ndarray]:
 
 
 def variant(impl: Any) -> str:
-    return {"polytape": "GradientTape.jacobian (one backward pass per row)",
-            "polytape_function": "GradientTape.jacobian under pt.function (rows unrolled)",
+    return {"polytape": "GradientTape.jacobian (one batched backward pass over the rows)",
+            "polytape_function": "GradientTape.jacobian under pt.function (one batched pass)",
             "tf_function": "GradientTape.jacobian (pfor) under tf.function",
             "jax_jit": "jax.jit(jax.jacrev)",
             "torch": "torch.autograd.functional.jacobian(vectorize=True)",

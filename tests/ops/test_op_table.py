@@ -892,3 +892,57 @@ def test_batch_jacobian_is_the_per_example_block(backend: str, c: Case, k: int) 
     blocks = full.reshape(b, -1, b, math.prod(x.shape[1:]))
     for i in range(b):
         np.testing.assert_allclose(batch[i].reshape(blocks.shape[1], -1), blocks[i, :, i, :], atol=1e-12)
+
+
+@pytest.mark.parametrize(("c", "k"), JAC_PARAMS)
+def test_vectorized_jacobian_is_one_batched_pass(backend: str, c: Case, k: int) -> None:
+    # Every differentiable op has a batching rule for its backward pass (core/vectorize.py):
+    # the vectorized Jacobian equals the row-by-row loop and never fell back to replaying
+    # the plan once per row.
+    from polytape import vectorize
+
+    xs, _, _ = _problem(c, k)
+    ts = _tensors(c, xs, backend)
+    with pt.GradientTape(persistent=True) as tape:
+        tape.watch(ts)
+        out = c.fn(*ts)
+    vectorize.fallbacks.clear()
+    fast = tape.jacobian(out, ts, unconnected_gradients="zero")
+    assert list(vectorize.fallbacks) == []
+    slow = tape.jacobian(out, ts, unconnected_gradients="zero", experimental_use_pfor=False)
+    for a, b in zip(fast, slow):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        np.testing.assert_allclose(np.asarray(a.numpy(), dtype=np.float64),
+                                   np.asarray(b.numpy(), dtype=np.float64), rtol=1e-12, atol=1e-13)
+
+
+# Convolutions of a batched input by a batched filter have no batching rule: each example
+# has its own filter, which no one convolution call expresses (a plan with one replays
+# once per example, still with the right values).
+NOT_BATCHED_FORWARD = {"conv2d", "conv2d_transpose", "conv2d_backprop_filter"}
+MAP_PARAMS = [p for p in GRAD_PARAMS if all(math.prod(s) > 0 for s in p.values[0].shapes[p.values[1]])]
+
+
+@pytest.mark.parametrize(("c", "k"), MAP_PARAMS)
+def test_vectorized_map_runs_every_op_batched(backend: str, c: Case, k: int) -> None:
+    # The forward plans (vectorized_map, hessian's Hessian-vector products): every op has
+    # a batching rule, and the batched run equals the op on each example.
+    from polytape import vectorize
+
+    xs, _, _ = _problem(c, k)
+    rng = np.random.default_rng(_seed(c.name, k, "batch"))
+    batch = [np.stack([x, sample(c.domain(i), x.shape, rng), sample(c.domain(i), x.shape, rng)])
+             for i, x in enumerate(xs)]
+    vectorize.fallbacks.clear()
+    got = pt.vectorized_map(lambda e: c.fn(*e), _tensors(c, batch, backend))
+    if c.op in NOT_BATCHED_FORWARD:
+        assert list(vectorize.fallbacks) == ["a convolution with both operands batched"
+                                             if c.op != "conv2d_backprop_filter" else
+                                             "conv2d_backprop_filter with both operands batched"]
+    else:
+        assert list(vectorize.fallbacks) == []
+    for i in range(3):
+        want = c.fn(*_tensors(c, [b[i] for b in batch], backend))
+        assert got[i].shape == want.shape and got.dtype == want.dtype
+        np.testing.assert_allclose(np.asarray(got[i].numpy()), np.asarray(want.numpy()),
+                                   rtol=1e-10, atol=1e-12)
