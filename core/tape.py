@@ -493,7 +493,7 @@ def _ones(be: Any, like: Any) -> Any:
             template = _ONES[key] = be.kernels["ones"]((), like.dtype)
         if isinstance(template, np.generic):
             return template  # immutable: share it
-        copy = getattr(template, "copy", None) or getattr(template, "clone", None)  # torch: clone
+        copy = getattr(template, "copy", None)
         if copy is not None:
             return copy()
     return be.kernels["ones"](tuple(like.shape), like.dtype)
