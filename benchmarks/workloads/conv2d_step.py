@@ -30,6 +30,9 @@ def data() -> tuple[np.ndarray, np.ndarray]:
 
 def variant(impl: Any) -> str:
     return {"polytape": "pt.nn.convolution.conv2d under a GradientTape",
+            "polytape_function": "the same step under pt.function",
+            "tf_function": "the TensorFlow step under tf.function",
+            "jax_jit": "jax.jit of jax.grad of lax.conv_general_dilated (NHWC, HWIO)",
             "torch": "F.conv2d on channels-last views of the NHWC data; autograd.grad",
             "autograd": "im2col from slices (autograd.numpy has no convolution)",
             "tensorflow": "tf.nn.conv2d under tf.GradientTape",
@@ -49,6 +52,57 @@ def polytape(backend: str) -> Callable[[], Any]:
             loss = pt.sum(y * y) * (0.5 / BATCH)
         gw, _ = tape.gradient(loss, [w, x])
         return gw
+    return run
+
+
+def polytape_function(backend: str) -> Callable[[], Any]:
+    import polytape as pt
+
+    xn, wn = data()
+    with pt.use_backend(backend):
+        x, w = pt.Variable(xn), pt.Variable(wn)
+
+    @pt.function
+    def run() -> Any:
+        with pt.GradientTape() as tape:
+            y = pt.nn.convolution.conv2d(x, w, padding="SAME")
+            loss = pt.sum(y * y) * (0.5 / BATCH)
+        gw, _ = tape.gradient(loss, [w, x])
+        return gw
+    return run
+
+
+def tf_function() -> Callable[[], Any]:
+    import tensorflow as tf
+
+    xn, wn = data()
+    x, w = tf.Variable(xn), tf.Variable(wn)
+
+    @tf.function
+    def run() -> Any:
+        with tf.GradientTape() as tape:
+            y = tf.nn.conv2d(x, w, 1, "SAME")
+            loss = tf.reduce_sum(y * y) * (0.5 / BATCH)
+        return tape.gradient(loss, [w, x])[0]
+    return run
+
+
+def jax_jit() -> Callable[[], Any]:
+    import jax
+    import jax.numpy as jnp
+
+    xn, wn = data()
+    x, w = jnp.asarray(xn), jnp.asarray(wn)
+
+    def loss(w: Any, x: Any) -> Any:
+        y = jax.lax.conv_general_dilated(x, w, (1, 1), "SAME",
+                                         dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        return jnp.sum(y * y) * (0.5 / BATCH)
+
+    grads = jax.jit(jax.grad(loss, argnums=(0, 1)))
+
+    def run() -> Any:
+        return grads(w, x)[0].block_until_ready()
     return run
 
 

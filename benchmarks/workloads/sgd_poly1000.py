@@ -116,6 +116,46 @@ def tensorflow() -> Callable[[], Any]:
     return run
 
 
+def tf_function() -> Callable[[], Any]:
+    import tensorflow as tf
+
+    xn, yn, w0 = data()
+    x, y = tf.constant(xn), tf.constant(yn)
+    w = tf.Variable(w0)
+
+    @tf.function
+    def step(x: Any, y: Any) -> None:
+        with tf.GradientTape() as tape:
+            mse = tf.reduce_sum(tf.square(y - x @ w))
+        w.assign_sub(LR * tape.gradient(mse, w))
+
+    def run() -> Any:
+        w.assign(w0)
+        for _ in range(STEPS):
+            step(x, y)
+        return w.read_value()
+    return run
+
+
+def jax_jit() -> Callable[[], Any]:
+    import jax
+    import jax.numpy as jnp
+
+    xn, yn, w0 = data()
+    x, y = jnp.asarray(xn), jnp.asarray(yn)
+
+    @jax.jit
+    def step(w: Any, x: Any, y: Any) -> Any:
+        return w - LR * jax.grad(lambda w: jnp.sum(jnp.square(y - x @ w)))(w)
+
+    def run() -> Any:
+        w = jnp.asarray(w0)
+        for _ in range(STEPS):  # one jitted step per iteration, as the loop is written
+            w = step(w, x, y)
+        return w.block_until_ready()
+    return run
+
+
 def numpy() -> Callable[[], Any]:
     x, y, w0 = data()
     xt2 = np.float32(-2.0) * x.T
