@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import math
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,7 +30,7 @@ from polytape.plugins import apply_op
 
 from .checks import round_to
 
-__all__ = ["Arg", "Sample", "Recipe", "RECIPES", "recipe", "recipe_for", "unary", "binary",
+__all__ = ["Arg", "Sample", "Recipe", "RECIPES", "recipe", "recipe_for", "op_samples", "unary", "binary",
            "reductions", "samples", "dtype_names", "draw", "public_attribute"]
 
 KIND_DTYPES = {
@@ -169,6 +169,21 @@ def recipe_for(op: str) -> Recipe | None:
 
 
 # -- drawing samples -------------------------------------------------------------------------
+def op_samples() -> Iterator[tuple[str, Sample, str]]:
+    """``(op, sample, dtype)`` for every sample of every op of the table that has a recipe,
+    in op-name order, with one dtype the recipe takes (float64, else int32, else bool): the
+    cases tests run each op on, under ``pt.function`` say."""
+    from polytape.optable import OPS
+
+    for name in sorted(OPS):
+        r = RECIPES.get(name)
+        if r is None:
+            continue
+        dtype = "float64" if "f" in r.kinds else ("int32" if "i" in r.kinds else "bool")
+        for sample in r.samples:
+            yield name, sample, dtype
+
+
 def draw(op: str, sample: Sample, dtype: str) -> list[np.ndarray]:
     """The argument values of ``sample`` in ``dtype``: float64 arrays holding values
     exactly representable in ``dtype`` (bool and integer arrays for those dtypes; for a

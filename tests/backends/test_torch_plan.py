@@ -20,17 +20,10 @@ def every_plan(monkeypatch):
 
 
 def _recipe_cases():
-    from polytape.conformance.recipes import RECIPES
-    from polytape.optable import OPS
+    from polytape.conformance.recipes import op_samples
 
-    for name in sorted(OPS):
-        recipe = RECIPES.get(name)
-        if recipe is None:
-            continue
-        kinds = recipe.kinds
-        dtype = "float64" if "f" in kinds else ("int32" if "i" in kinds else "bool")
-        for sample in recipe.samples:
-            yield pytest.param(name, sample, dtype, id=f"{name}-{sample.label}")
+    for name, sample, dtype in op_samples():
+        yield pytest.param(name, sample, dtype, id=f"{name}-{sample.label}")
 
 
 def _flat(x):
