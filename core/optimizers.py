@@ -430,16 +430,21 @@ class Optimizer:
         """``apply_gradients`` run eagerly (an effect step of a plan, called on each replay)."""
         return Optimizer.apply_gradients(self, pairs)
 
+    def _clipped_values(self, ns_of: Any, grads: list[Any], variables: list[Variable]) -> list[Any]:
+        """Each gradient clipped to [-clipvalue, clipvalue], in the namespace ``ns_of`` gives
+        for its variable's backend (kernels eagerly, traced kernels in a trace)."""
+        c = self.clipvalue
+        out = []
+        for g, v in zip(grads, variables):
+            ns = ns_of(v._backend)
+            out.append(ns.minimum(ns.maximum(g, -c), c))
+        return out
+
     def _clip_traced(self, ns_of: Any, grads: list[Any], variables: list[Variable]) -> list[Any]:
         """:meth:`_clip` as traced kernels: the norms in float64, as the eager path's Python
         floats, and the scale applied only where the norm exceeds the limit."""
         if self.clipvalue is not None and self.clipvalue > 0:
-            c = self.clipvalue
-            out = []
-            for g, v in zip(grads, variables):
-                ns = ns_of(v._backend)
-                out.append(ns.minimum(ns.maximum(g, -c), c))
-            return out
+            return self._clipped_values(ns_of, grads, variables)
         if self.clipnorm is not None and self.clipnorm > 0:
             return [self._scaled_traced(ns_of(v._backend), g, v, self.clipnorm,
                                         self._norm_traced(ns_of(v._backend), g, v))
@@ -539,12 +544,7 @@ class Optimizer:
             total = math.sqrt(sum(self._norm(g, v) ** 2 for g, v in zip(grads, variables)))
             return [self._scaled(g, v, self.global_clipnorm, total) for g, v in zip(grads, variables)]
         if self.clipvalue is not None and self.clipvalue > 0:
-            c = self.clipvalue
-            out = []
-            for g, v in zip(grads, variables):
-                ns = kernel_namespace(v._backend)
-                out.append(ns.minimum(ns.maximum(g, -c), c))
-            return out
+            return self._clipped_values(kernel_namespace, grads, variables)
         return grads
 
     @staticmethod
