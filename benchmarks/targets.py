@@ -56,7 +56,7 @@ TARGETS = (
            "jacobian", "polytape-numpy", "torch", 0.5),
     Target("hvp: NumPy backend at most PyTorch's time",
            "hvp", "polytape-numpy", "torch", 1.0),
-    # Issue 17, eager in the shapes real loops take.
+    # Eager, in the shapes real loops take.
     Target("scalar_grad_new_variable: creating the Variable included, at most half of PyTorch's",
            "scalar_grad_new_variable", "polytape-numpy", "torch", 0.5),
     Target("sgd_poly1000: 1000 steps of assign_sub(lr * grad) at most PyTorch's time",
