@@ -62,13 +62,18 @@ def constant(value: Any, dtype: Any = None, backend: Any = None, device: str | N
         if arr is not None:
             return wrap(arr, be)
         t = _constant(value, dtype, backend, device)
-        if key is not None and type(t._data) in _IMMUTABLE and (value == value) and (
-                value != 0 or type(value) is not float):
+        if key is not None and type(t._data) in _IMMUTABLE and cacheable_number(value):
             if len(_literals) >= _LITERAL_CACHE_SIZE:
                 _literals.clear()
             _literals[key] = t._data
         return t
     return _constant(value, dtype, backend, device)
+
+
+def cacheable_number(x: Any) -> bool:
+    """Whether a conversion of Python number ``x`` may be cached under ``x`` as a key: not a
+    float or complex zero (``0.0 == -0.0`` would share one sign) and not NaN (never equal)."""
+    return x == x and (x != 0 or type(x) not in (float, complex))
 
 
 # 0-d values no one can write into (NumPy scalars): what the literal cache may share.

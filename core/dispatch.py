@@ -137,7 +137,7 @@ def _convert_scalar(be: Any, native: Any, scalar: Any, key: tuple) -> tuple[Any,
     dt = be.canonical[native]
     rt = weak_result_type(dt, scalar)
     hit = (None if rt is dt else be.native_dtypes[rt], be.asarray(scalar, rt))
-    if scalar == scalar and (scalar != 0 or type(scalar) not in (float, complex)):
+    if creation.cacheable_number(scalar):
         if len(_scalar_arrays) >= _SCALAR_CACHE_SIZE:
             _scalar_arrays.clear()
         _scalar_arrays[key] = hit
@@ -335,6 +335,13 @@ def kernel_error(name: str, arrays: tuple, attrs: dict | None, exc: Exception) -
     raise exc
 
 
+def _to_trace(op: Op, inputs: tuple, arrays: tuple, out: Any, attrs: dict | None) -> None:
+    # The calling thread's pt.function trace (if one runs) writes the op into its plan.
+    trace = getattr(tracing.local, "trace", None)
+    if trace is not None:
+        trace.op(op, inputs, arrays, out, attrs)
+
+
 def watch_reads(inputs: tuple, op: Op | None = None, arrays: tuple = (), out: Any = None,
                 attrs: dict | None = None) -> None:
     """A non-differentiable op (``v > 0``, ``argmax``) still reads its variables: recording
@@ -342,9 +349,7 @@ def watch_reads(inputs: tuple, op: Op | None = None, arrays: tuple = (), out: An
     ``max(list_of_variables)``, which compares, gives the winner a gradient). A running
     ``pt.function`` trace (given the op) adds it to its plan."""
     if tracing.active and op is not None:
-        trace = getattr(tracing.local, "trace", None)
-        if trace is not None:
-            trace.op(op, inputs, arrays, out, attrs)
+        _to_trace(op, inputs, arrays, out, attrs)
     for tape in getattr(local, "tapes", None) or ():
         if tape._watch_accessed:
             for x in inputs:
@@ -357,9 +362,7 @@ def record(op: Op, inputs: tuple, arrays: tuple, out: Tensor, attrs: dict | None
     to the plan of a running ``pt.function`` trace). A tape keeps only what the op's VJP
     rules read (:mod:`polytape.saved`)."""
     if tracing.active:
-        trace = getattr(tracing.local, "trace", None)
-        if trace is not None:
-            trace.op(op, inputs, arrays, out, attrs)
+        _to_trace(op, inputs, arrays, out, attrs)
     tapes = getattr(local, "tapes", None)
     accumulators = getattr(local, "accumulators", None)
     if tapes:

@@ -65,7 +65,6 @@ class Released:
 # Values smaller than this are kept even when no rule reads them: a stand-in would cost more
 # time than the few bytes it frees.
 RELEASE_MIN_BYTES = 4096
-_new = object.__new__
 
 
 class _Number:
@@ -96,11 +95,7 @@ def release(inputs: tuple, arrays: tuple, dropped: tuple[int, ...]) -> tuple[tup
             continue
         if released is None:
             released = list(inputs), list(arrays)
-        stand_in = _new(Released)
-        stand_in._key = x._key
-        stand_in._backend = x._backend
-        stand_in.shape = data.shape
-        stand_in.dtype = data.dtype
+        stand_in = Released(x._key, x._backend, data)
         if type(x) is not Variable:
             released[0][j] = stand_in
         released[1][j] = stand_in
